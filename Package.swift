@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "splitbook",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "splitbook", targets: ["splitbook"]),
+        .library(name: "SplitbookSpec", targets: ["SplitbookSpec"]),
+        .library(name: "SplitbookEngine", targets: ["SplitbookEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+    ],
+    targets: [
+        // The notebook model: YAML loading, validation, graph, diagnostics. No file or process I/O.
+        .target(
+            name: "SplitbookSpec",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // Everything that touches files and processes: plan, run, cache, registry, exports.
+        .target(
+            name: "SplitbookEngine",
+            dependencies: ["SplitbookSpec", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The command-line interface: one ArgumentParser command per file.
+        .target(
+            name: "SplitbookCLI",
+            dependencies: [
+                "SplitbookSpec", "SplitbookEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "splitbook", dependencies: ["SplitbookCLI"]),
+        .target(
+            name: "SplitbookTestSupport",
+            dependencies: ["SplitbookSpec"],
+            path: "Tests/SplitbookTestSupport"
+        ),
+        .testTarget(
+            name: "SplitbookSpecTests",
+            dependencies: ["SplitbookSpec", "SplitbookTestSupport"]
+        ),
+        .testTarget(
+            name: "SplitbookCLITests",
+            dependencies: ["SplitbookSpec", "SplitbookEngine", "SplitbookTestSupport"]
+        ),
+    ]
+)

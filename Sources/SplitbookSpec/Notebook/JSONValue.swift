@@ -1,0 +1,119 @@
+/// A JSON value: params, samples and requests. Objects keep no key order;
+/// they are always written with sorted keys, so equal values encode equally.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    /// Canonical JSON text: sorted keys, no insignificant whitespace, shortest
+    /// round-tripping numbers. Equal values give equal bytes (used in step keys).
+    public var canonicalJSON: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    /// The text a cell sees in `PARAM_NAME`: scalars bare, lists and maps as JSON.
+    public var environmentText: String {
+        switch self {
+        case .null: return ""
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double: return canonicalJSON
+        case .string(let s): return s
+        case .array, .object: return canonicalJSON
+        }
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d):
+            if d.isNaN || d.isInfinite {
+                out += "null"  // JSON has no NaN/Infinity
+            } else if d == d.rounded(), abs(d) < 1e15 {
+                out += String(Int(d)) + ".0"
+            } else {
+                out += "\(d)"
+            }
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, key) in members.keys.sorted().enumerated() {
+                if i > 0 { out += "," }
+                JSONValue.writeString(key, to: &out)
+                out += ":"
+                members[key]!.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// Writes `s` as a JSON string literal.
+    public static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}
+
+extension JSONValue {
+    /// Indented JSON with sorted keys, for files people read (schemas, manifests).
+    public func prettyJSON(indent: String = "  ") -> String {
+        var out = ""
+        writePretty(to: &out, level: 0, indent: indent)
+        return out + "\n"
+    }
+
+    private func writePretty(to out: inout String, level: Int, indent: String) {
+        let pad = String(repeating: indent, count: level + 1)
+        let closePad = String(repeating: indent, count: level)
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                out += pad
+                item.writePretty(to: &out, level: level + 1, indent: indent)
+                out += i + 1 < items.count ? ",\n" : "\n"
+            }
+            out += closePad + "]"
+        case .object(let members) where !members.isEmpty:
+            out += "{\n"
+            for (i, key) in members.keys.sorted().enumerated() {
+                out += pad
+                JSONValue.writeString(key, to: &out)
+                out += ": "
+                members[key]!.writePretty(to: &out, level: level + 1, indent: indent)
+                out += i + 1 < members.count ? ",\n" : "\n"
+            }
+            out += closePad + "}"
+        default:
+            out += canonicalJSON
+        }
+    }
+}

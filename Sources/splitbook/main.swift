@@ -1,0 +1,3 @@
+import SplitbookCLI
+
+Splitbook.runAndExit()

@@ -1,0 +1,1 @@
+open("model.bin","w").write("m")

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Runs the real `splitbook` executable, as a user would.
+public enum Binary {
+    /// The built `splitbook` next to the test bundle (SwiftPM puts every product in one folder).
+    public static let url: URL = {
+        let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [products.appendingPathComponent("splitbook"),
+                          packageRoot.appendingPathComponent(".build/debug/splitbook")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }()
+
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// What a finished process left behind.
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    /// Runs `splitbook ARGS` in `directory` and waits for it.
+    public static func run(_ arguments: [String], in directory: URL? = nil,
+                           environment: [String: String]? = nil) throws -> Result {
+        try Process.capture(url, arguments, in: directory, environment: environment)
+    }
+}
+
+extension Process {
+    /// Runs a program to completion, capturing stdout and stderr (read concurrently so neither pipe fills).
+    public static func capture(_ executable: URL, _ arguments: [String], in directory: URL? = nil,
+                               environment: [String: String]? = nil, stdin: Data? = nil) throws -> Binary.Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try? input.fileHandleForWriting.close()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Binary.Result(status: process.terminationStatus,
+                             stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A fresh directory under the system's temp folder, removed by `remove()`.
+public struct TemporaryDirectory: Sendable {
+    public let url: URL
+
+    public init(_ label: String = "splitbook-test") throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// Writes `text` to `path` under the directory, creating folders.
+    @discardableResult
+    public func write(_ path: String, _ text: String) throws -> URL {
+        let file = url.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: file)
+        return file
+    }
+
+    public func remove() { try? FileManager.default.removeItem(at: url) }
+}
