@@ -20,10 +20,12 @@ let package = Package(
             name: "SplitbookSpec",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // Linux system calls Swift's Glibc module does not expose (copy_file_range, posix_spawn with chdir).
+        .target(name: "CSplitbookSystem"),
         // Everything that touches files and processes: plan, run, cache, registry, exports.
         .target(
             name: "SplitbookEngine",
-            dependencies: ["SplitbookSpec", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SplitbookSpec", "CSplitbookSystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The command-line interface: one ArgumentParser command per file.
         .target(
@@ -42,6 +44,10 @@ let package = Package(
         .testTarget(
             name: "SplitbookSpecTests",
             dependencies: ["SplitbookSpec", "SplitbookTestSupport"]
+        ),
+        .testTarget(
+            name: "SplitbookEngineTests",
+            dependencies: ["SplitbookEngine", "SplitbookSpec", "SplitbookTestSupport"]
         ),
         .testTarget(
             name: "SplitbookCLITests",

@@ -1,0 +1,182 @@
+import CSplitbookSystem
+import Foundation
+
+/// A content-addressed object store: every file is kept once, under its
+/// SHA-256, read-only. Directories are stored as their files plus a `Tree`
+/// manifest object whose digest is the directory's digest.
+///
+/// Layout: `objects/ab/cdef...` (the digest split after two hex digits).
+/// Objects are written to `tmp/` first and renamed into place, so an object
+/// path either does not exist or holds exactly the bytes its name promises.
+/// Nothing ever hands out a hard link to an object: cells and the workspace
+/// get copies, so no cell and no user edit can change a stored object.
+public final class ContentStore: Sendable {
+    public let root: URL
+    private let objects: String
+    private let tmp: String
+
+    public init(root: URL) throws(FileSystemError) {
+        self.root = root
+        self.objects = root.appendingPathComponent("objects").path
+        self.tmp = root.appendingPathComponent("tmp").path
+        try AtomicFile.makeDirectory(objects)
+        try AtomicFile.makeDirectory(tmp)
+    }
+
+    public func path(of digest: Digest) -> String {
+        let hex = digest.hex
+        return "\(objects)/\(hex.prefix(2))/\(hex.dropFirst(2))"
+    }
+
+    public func contains(_ digest: Digest) -> Bool { access(path(of: digest), F_OK) == 0 }
+
+    /// A private scratch path inside the store's filesystem (for renames).
+    public func scratchPath(_ label: String) -> String {
+        "\(tmp)/\(label)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    }
+
+    /// Stores a file whose digest is known. With `move`, the file is renamed
+    /// into the store (it must be on the same filesystem) instead of copied.
+    public func putFile(_ path: String, digest: Digest, move: Bool) throws(FileSystemError) {
+        let target = self.path(of: digest)
+        if contains(digest) {
+            if move { unlink(path) }
+            return
+        }
+        try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
+        let staged: String
+        if move {
+            staged = path
+        } else {
+            staged = scratchPath("object")
+            try FileCopy.copy(from: path, to: staged, permissions: 0o444)
+        }
+        chmod(staged, 0o444)
+        let fd = open(staged, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+        guard rename(staged, target) == 0 else {
+            let error = FileSystemError("store object for", path)
+            if !move { unlink(staged) }
+            throw error
+        }
+    }
+
+    /// Stores bytes (logs, manifests) and returns their digest.
+    @discardableResult
+    public func putData(_ data: Data) throws(FileSystemError) -> Digest {
+        let digest = Digest.of(data)
+        guard !contains(digest) else { return digest }
+        let staged = scratchPath("data")
+        try AtomicFile.write(data, to: URL(fileURLWithPath: staged), permissions: 0o444)
+        try putFile(staged, digest: digest, move: true)
+        return digest
+    }
+
+    public func data(_ digest: Digest) -> Data? {
+        FileManager.default.contents(atPath: path(of: digest))
+    }
+
+    /// Stores a file or directory found at `path` (files moved in with `move`)
+    /// and returns what was stored.
+    public func put(_ path: String, hasher: FileHasher, move: Bool) throws(FileSystemError) -> StoredItem {
+        guard let identity = FileIdentity.of(path) else { throw FileSystemError("read", path, code: ENOENT) }
+        switch identity.kind {
+        case .file:
+            let digest = try hasher.digest(ofFile: path, identity: identity)
+            try putFile(path, digest: digest, move: move)
+            return StoredItem(kind: .file, digest: digest, executable: identity.isExecutable)
+        case .directory:
+            let tree = try Tree.scan(path, hasher: hasher)
+            for entry in tree.entries {
+                switch entry {
+                case .file(let rel, let digest, _): try putFile(path + "/" + rel, digest: digest, move: move)
+                case .symlink(let rel, _): throw FileSystemError("store the symbolic link", path + "/" + rel, code: EINVAL)
+                case .emptyDirectory: break
+                }
+            }
+            let digest = try putData(Data(tree.manifest.utf8))
+            return StoredItem(kind: .tree, digest: digest, executable: false)
+        default:
+            throw FileSystemError("store (not a file or directory)", path, code: EINVAL)
+        }
+    }
+
+    /// Writes a fresh, writable copy of a stored item to `path` (replacing what is there).
+    public func materialize(_ item: StoredItem, to path: String) throws(FileSystemError) {
+        removeItem(path)
+        try AtomicFile.makeDirectory((path as NSString).deletingLastPathComponent)
+        switch item.kind {
+        case .file:
+            try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644)
+        case .tree:
+            guard let data = data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) else {
+                throw FileSystemError("read the tree object for", path, code: EIO)
+            }
+            try AtomicFile.makeDirectory(path)
+            for entry in tree.entries {
+                switch entry {
+                case .file(let rel, let digest, let executable):
+                    let target = path + "/" + rel
+                    try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
+                    try FileCopy.copy(from: self.path(of: digest), to: target, permissions: executable ? 0o755 : 0o644)
+                case .emptyDirectory(let rel):
+                    try AtomicFile.makeDirectory(path + "/" + rel)
+                case .symlink:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Removes a file or directory tree if present.
+    public func removeItem(_ path: String) {
+        if FileIdentity.of(path) != nil { try? FileManager.default.removeItem(atPath: path) }
+    }
+}
+
+/// A file or directory in the store: what kind, its digest, and for files the executable bit.
+public struct StoredItem: Hashable, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable { case file, tree }
+    public var kind: Kind
+    public var digest: Digest
+    public var executable: Bool
+}
+
+/// Fast file copies (`copy_file_range`, falling back to read/write).
+enum FileCopy {
+    static func copy(from source: String, to target: String, permissions: mode_t) throws(FileSystemError) {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw FileSystemError("read", source) }
+        defer { close(input) }
+        let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
+        guard output >= 0 else { throw FileSystemError("create", target) }
+        defer { close(output) }
+        fchmod(output, permissions)
+        while true {
+            let n = splitbook_copy_file_range(input, output, 1 << 30)
+            if n > 0 { continue }
+            if n == 0 { return }
+            if errno == EINTR { continue }
+            if errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP { break }
+            throw FileSystemError("copy to", target)
+        }
+        // Fallback: plain read/write.
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(input, buffer, size)
+            if n < 0 { if errno == EINTR { continue }; throw FileSystemError("read", source) }
+            if n == 0 { return }
+            var offset = 0
+            while offset < n {
+                let w = write(output, buffer + offset, n - offset)
+                if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", target) }
+                offset += w
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Crypto
+import Foundation
+
+/// Content digests of files and directory trees, memoised on `FileIdentity`
+/// so that a no-op run re-reads nothing.
+///
+/// The memo lives in one text file (`hashes.v1`), one line per path:
+///
+///     splitbook-hashes 1
+///     <digest> <dev> <inode> <size> <mtime_ns> <ctime_ns> <hashed_at_ns> <path>
+///
+/// An entry is trusted only if the file's identity is unchanged *and* its
+/// ctime is clearly older than the moment it was hashed: file timestamps tick
+/// coarsely, so a write landing in the same tick as the hashing would
+/// otherwise go unseen (git's "racily clean" problem). Such entries are simply
+/// hashed again next time.
+public final class FileHasher: @unchecked Sendable {
+    struct Entry {
+        var digest: Digest
+        var identity: FileIdentity
+        var hashedAt: Int64
+    }
+
+    private let memoURL: URL?
+    private var memo: [String: Entry] = [:]
+    private var dirty = false
+    private let lock = NSLock()
+    /// How much older than the hashing time a ctime must be for the entry to be trusted.
+    static let racyWindowNanos: Int64 = 100_000_000
+    /// Bytes hashed since creation (for tests and `--verbose`).
+    public private(set) var bytesHashed: Int64 = 0
+
+    /// A hasher whose memo is loaded from (and saved to) `memoURL`; nil keeps it in memory only.
+    public init(memoURL: URL?) {
+        self.memoURL = memoURL
+        if let memoURL, let text = try? String(contentsOf: memoURL, encoding: .utf8) {
+            load(text)
+        }
+    }
+
+    private func load(_ text: String) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
+        guard lines.popFirst() == "splitbook-hashes 1" else { return }
+        for line in lines {
+            let fields = line.split(separator: " ", maxSplits: 7)
+            guard fields.count == 8, let digest = Digest(hex: String(fields[0])),
+                  let dev = UInt64(fields[1]), let ino = UInt64(fields[2]), let size = Int64(fields[3]),
+                  let mtime = Int64(fields[4]), let ctime = Int64(fields[5]), let at = Int64(fields[6]) else { continue }
+            let identity = FileIdentity(device: dev, inode: ino, size: size, mtimeNanos: mtime, ctimeNanos: ctime, mode: 0)
+            memo[String(fields[7])] = Entry(digest: digest, identity: identity, hashedAt: at)
+        }
+    }
+
+    /// Writes the memo back if it changed.
+    public func save() throws(FileSystemError) {
+        guard let memoURL else { return }
+        let text: String? = lock.withLock {
+            guard dirty else { return nil }
+            dirty = false
+            var out = "splitbook-hashes 1\n"
+            for (path, e) in memo.sorted(by: { $0.key < $1.key }) {
+                let i = e.identity
+                out += "\(e.digest.hex) \(i.device) \(i.inode) \(i.size) \(i.mtimeNanos) \(i.ctimeNanos) \(e.hashedAt) \(path)\n"
+            }
+            return out
+        }
+        if let text { try AtomicFile.write(Data(text.utf8), to: memoURL) }
+    }
+
+    /// The digest of a regular file's bytes.
+    public func digest(ofFile path: String) throws(FileSystemError) -> Digest {
+        guard let identity = FileIdentity.of(path) else { throw FileSystemError("read", path, code: ENOENT) }
+        return try digest(ofFile: path, identity: identity)
+    }
+
+    func digest(ofFile path: String, identity: FileIdentity) throws(FileSystemError) -> Digest {
+        if let cached = lock.withLock({ memo[path] }), Self.sameFile(cached.identity, identity),
+           identity.ctimeNanos < cached.hashedAt - Self.racyWindowNanos {
+            return cached.digest
+        }
+        let hashedAt = Self.now()
+        let digest = try Self.hashFile(path)
+        lock.withLock {
+            bytesHashed += identity.size
+            memo[path] = Entry(digest: digest, identity: identity, hashedAt: hashedAt)
+            dirty = true
+        }
+        return digest
+    }
+
+    /// Drops memo entries for paths under `prefix` (after the files were removed or replaced).
+    public func forget(under prefix: String) {
+        lock.withLock {
+            let keys = memo.keys.filter { $0 == prefix || $0.hasPrefix(prefix + "/") }
+            for key in keys { memo[key] = nil }
+            if !keys.isEmpty { dirty = true }
+        }
+    }
+
+    private static func sameFile(_ a: FileIdentity, _ b: FileIdentity) -> Bool {
+        a.device == b.device && a.inode == b.inode && a.size == b.size && a.mtimeNanos == b.mtimeNanos && a.ctimeNanos == b.ctimeNanos
+    }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// SHA-256 of a file, read in 1 MiB blocks.
+    static func hashFile(_ path: String) throws(FileSystemError) -> Digest {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSystemError("read", path) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, size)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystemError("read", path)
+            }
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return Digest(hasher.finalize())
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// What `stat` says about a file, enough to tell whether it may have changed
+/// since it was last hashed: device, inode, size, mtime and ctime in
+/// nanoseconds. ctime cannot be set by users, so an edit that restores size
+/// and mtime is still seen.
+public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var mtimeNanos: Int64
+    public var ctimeNanos: Int64
+    public var mode: UInt32
+
+    public enum Kind { case file, directory, symlink, other }
+
+    public var kind: Kind {
+        switch mode & UInt32(S_IFMT) {
+        case UInt32(S_IFREG): .file
+        case UInt32(S_IFDIR): .directory
+        case UInt32(S_IFLNK): .symlink
+        default: .other
+        }
+    }
+
+    public var isExecutable: Bool { mode & 0o111 != 0 }
+
+    /// `lstat` of a path, nil when it does not exist.
+    public static func of(_ path: String) -> FileIdentity? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                            mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                            ctimeNanos: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
+                            mode: UInt32(st.st_mode))
+    }
+}
