@@ -1,4 +1,5 @@
 import ArgumentParser
+import SplitbookSpec
 
 /// The `splitbook` command: subcommands, one per file under `Commands/`.
 public struct Splitbook: ParsableCommand {
@@ -14,7 +15,7 @@ public struct Splitbook: ParsableCommand {
           splitbook graph notebooks/intro.yaml --format mermaid
         """,
         version: "0.1.0",
-        subcommands: [CheckCommand.self, GraphCommand.self, SchemaCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, SchemaCommand.self]
     )
 
     public init() {}
@@ -28,7 +29,7 @@ extension Splitbook {
     /// for usage errors, as CONTRACT §9 asks.
     public static func runAndExit(_ arguments: [String]? = nil) -> Never {
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(rewritingForce(arguments ?? Array(CommandLine.arguments.dropFirst())))
             try command.run()
             exit()
         } catch {
@@ -44,3 +45,40 @@ extension Splitbook {
 
 /// Carries exit status 2 through ArgumentParser's `exit(withError:)`.
 let invalidInputError: Error = invalidInput
+
+extension Splitbook {
+    /// `run --force [CELL]`: a bare `--force` means every cell, `--force ID`
+    /// (or `--force=ID`) one cell. A following word is taken as the cell only
+    /// if it looks like a cell id, not a notebook path.
+    static func rewritingForce(_ arguments: [String]) -> [String] {
+        guard arguments.first == "run" else { return arguments }
+        var out: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument == "--force" {
+                let next = i + 1 < arguments.count ? arguments[i + 1] : nil
+                if let next, CellIDShape.matches(next) {
+                    out += ["--force-cell", next]
+                    i += 2
+                    continue
+                }
+                out.append("--force-all")
+            } else if argument.hasPrefix("--force=") {
+                out += ["--force-cell", String(argument.dropFirst("--force=".count))]
+            } else {
+                out.append(argument)
+            }
+            i += 1
+        }
+        return out
+    }
+}
+
+/// Whether a word has the shape of a cell id (`[a-z][a-z0-9_-]*`).
+enum CellIDShape {
+    static func matches(_ word: String) -> Bool {
+        guard let first = word.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return word.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+    }
+}

@@ -9,6 +9,12 @@ enum Terminal {
         FileHandle.standardError.write(Data((text + (newline ? "\n" : "")).utf8))
     }
 
+    /// Reports a usage problem and returns the exit-2 error to throw.
+    static func usage(_ message: String) -> ExitCode {
+        error("error: \(message)")
+        return invalidInput
+    }
+
     /// Loads a notebook and prints its diagnostics; exits 2 when it has errors.
     static func loadValid(_ path: String) throws -> NotebookFile {
         let file: NotebookFile

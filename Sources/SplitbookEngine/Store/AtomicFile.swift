@@ -5,7 +5,9 @@ import Foundation
 /// the old content or the new, never a mix; `kill -9` or power loss at any
 /// point leaves at worst a stray temporary file.
 public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL, permissions: mode_t = 0o644) throws(FileSystemError) {
+    /// With `durable: false` the data is not fsynced (a later `ContentStore.syncToDisk()` covers it);
+    /// the rename still makes the write all-or-nothing for crashes of this process.
+    public static func write(_ data: Data, to url: URL, permissions: mode_t = 0o644, durable: Bool = true) throws(FileSystemError) {
         let directory = url.deletingLastPathComponent().path
         try makeDirectory(directory)
         let temporary = directory + "/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))-" + url.lastPathComponent
@@ -24,7 +26,7 @@ public enum AtomicFile {
                 offset += n
             }
         }
-        if failure == nil, fsync(fd) != 0 { failure = FileSystemError("sync", temporary) }
+        if failure == nil, durable, fsync(fd) != 0 { failure = FileSystemError("sync", temporary) }
         close(fd)
         if let failure {
             unlink(temporary)
@@ -35,7 +37,7 @@ public enum AtomicFile {
             unlink(temporary)
             throw error
         }
-        syncDirectory(directory)
+        if durable { syncDirectory(directory) }
     }
 
     /// fsyncs a directory so a rename in it survives power loss.

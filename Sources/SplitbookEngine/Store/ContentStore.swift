@@ -6,8 +6,12 @@ import Foundation
 /// manifest object whose digest is the directory's digest.
 ///
 /// Layout: `objects/ab/cdef...` (the digest split after two hex digits).
-/// Objects are written to `tmp/` first and renamed into place, so an object
-/// path either does not exist or holds exactly the bytes its name promises.
+/// Objects are written to `tmp/` first and renamed into place, so after a
+/// crash or `kill -9` an object path either does not exist or holds exactly
+/// the bytes its name promises. Objects are not fsynced one by one (that
+/// would cost a disk flush per cell); a run calls `syncToDisk()` once at its
+/// end, and restoring checks each object's size (`isIntact`), which catches
+/// the truncated files a power loss before that sync can leave on ext4.
 /// Nothing ever hands out a hard link to an object: cells and the workspace
 /// get copies, so no cell and no user edit can change a stored object.
 public final class ContentStore: Sendable {
@@ -52,11 +56,6 @@ public final class ContentStore: Sendable {
             try FileCopy.copy(from: path, to: staged, permissions: 0o444)
         }
         chmod(staged, 0o444)
-        let fd = open(staged, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
         guard rename(staged, target) == 0 else {
             let error = FileSystemError("store object for", path)
             if !move { unlink(staged) }
@@ -70,7 +69,7 @@ public final class ContentStore: Sendable {
         let digest = Digest.of(data)
         guard !contains(digest) else { return digest }
         let staged = scratchPath("data")
-        try AtomicFile.write(data, to: URL(fileURLWithPath: staged), permissions: 0o444)
+        try AtomicFile.write(data, to: URL(fileURLWithPath: staged), permissions: 0o444, durable: false)
         try putFile(staged, digest: digest, move: true)
         return digest
     }
@@ -87,7 +86,7 @@ public final class ContentStore: Sendable {
         case .file:
             let digest = try hasher.digest(ofFile: path, identity: identity)
             try putFile(path, digest: digest, move: move)
-            return StoredItem(kind: .file, digest: digest, executable: identity.isExecutable)
+            return StoredItem(kind: .file, digest: digest, executable: identity.isExecutable, size: identity.size)
         case .directory:
             let tree = try Tree.scan(path, hasher: hasher)
             for entry in tree.entries {
@@ -97,8 +96,9 @@ public final class ContentStore: Sendable {
                 case .emptyDirectory: break
                 }
             }
-            let digest = try putData(Data(tree.manifest.utf8))
-            return StoredItem(kind: .tree, digest: digest, executable: false)
+            let manifest = Data(tree.manifest.utf8)
+            let digest = try putData(manifest)
+            return StoredItem(kind: .tree, digest: digest, executable: false, size: Int64(manifest.count))
         default:
             throw FileSystemError("store (not a file or directory)", path, code: EINVAL)
         }
@@ -131,6 +131,25 @@ public final class ContentStore: Sendable {
         }
     }
 
+    /// Whether every object of `item` is present at its recorded size.
+    public func isIntact(_ item: StoredItem) -> Bool {
+        guard FileIdentity.of(path(of: item.digest))?.size == item.size else { return false }
+        guard item.kind == .tree else { return true }
+        guard let data = data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) else { return false }
+        return tree.entries.allSatisfy { entry in
+            if case .file(_, let digest, _) = entry { return contains(digest) }
+            return true
+        }
+    }
+
+    /// Flushes the store's filesystem: after this, everything stored so far survives power loss.
+    public func syncToDisk() {
+        let fd = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        splitbook_syncfs(fd)
+        close(fd)
+    }
+
     /// Removes a file or directory tree if present.
     public func removeItem(_ path: String) {
         if FileIdentity.of(path) != nil { try? FileManager.default.removeItem(atPath: path) }
@@ -143,6 +162,8 @@ public struct StoredItem: Hashable, Sendable, Codable {
     public var kind: Kind
     public var digest: Digest
     public var executable: Bool
+    /// Bytes of the file, or of the tree's manifest.
+    public var size: Int64
 }
 
 /// Fast file copies (`copy_file_range`, falling back to read/write).

@@ -1,6 +1,6 @@
-/// "Did you mean ...?" — the closest candidate by edit distance, when it is close enough.
-enum Suggestion {
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+/// "Did you mean ...?": the closest candidate by edit distance, when it is close enough.
+public enum Suggestion {
+    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let word = Array(word.lowercased())
         var best: (String, Int)?
         for candidate in candidates {

@@ -117,3 +117,16 @@ extension JSONValue {
         }
     }
 }
+
+extension JSONValue {
+    /// Parses a command-line value as YAML (`-p top_k=5`, `-p tags=[a,b]`):
+    /// `5` is a number, `abc` a string, `[a, b]` a list. An empty text is
+    /// the empty string. Nil when the text is not valid YAML.
+    public static func parseYAML(_ text: String) -> JSONValue? {
+        if text.isEmpty { return .string("") }
+        guard let node = try? YAMLReader().read(text) else { return nil }
+        var decoder = NotebookDecoder()
+        guard decoder.check(node, .json, what: "value") else { return nil }
+        return decoder.json(node)
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import SplitbookEngine
+import SplitbookSpec
+
+/// `splitbook run NB`: run the notebook's cells as cached steps.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a notebook: each offline cell as a cached, hermetic step.",
+        discussion: """
+        A cell runs when its step key (code, params it uses, inputs, upstream outputs, interpreter, env)
+        has no cached result; otherwise its outputs are restored without running it. Changing a cell
+        reruns it and what depends on it; changing it back is a cache hit. Exit status: 0 all cells
+        ran or were cached, 1 a cell failed, 2 invalid notebook or usage.
+
+        Example:
+          splitbook run notebooks/intro.yaml
+          splitbook run notebooks/intro.yaml -p n=50 --jobs 4
+          splitbook run notebooks/intro.yaml --force powers
+          splitbook run notebooks/intro.yaml --only summary --json
+        """
+    )
+
+    @Argument(help: "The notebook file.")
+    var notebook: String
+
+    @Option(name: .customShort("p"), help: ArgumentHelp("Override a param; the value is read as YAML.", valueName: "name=value"))
+    var params: [String] = []
+
+    @Flag(name: .customLong("force-all"), help: .hidden)
+    var forceAll = false
+
+    @Option(name: .customLong("force-cell"), help: .hidden)
+    var forceCell: String?
+
+    @Option(help: ArgumentHelp("Run only this cell and its upstream.", valueName: "cell"))
+    var only: String?
+
+    @Option(help: "How many cells may run at once (default: the number of cores).")
+    var jobs: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    @Flag(help: "Print the run as JSON on stdout instead of progress lines.")
+    var json = false
+
+    @Flag(help: "Show why each cell runs and what it printed.")
+    var verbose = false
+
+    @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
+    var outputs: String = "outputs"
+
+    /// `--force` takes an optional cell: ArgumentParser has no optional-value
+    /// options, so `Splitbook.runAndExit` rewrites `--force [CELL]` into these
+    /// hidden spellings before parsing.
+    static let forceHelp = "  --force [<cell>]        Rerun every cell, or just <cell>, ignoring the cache.\n"
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        let file = try Terminal.loadValid(notebook)
+        var options = RunOptions()
+        for assignment in params {
+            guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
+                throw Terminal.usage("-p \(assignment): write -p name=value")
+            }
+            let name = String(assignment[..<eq])
+            guard let value = JSONValue.parseYAML(String(assignment[assignment.index(after: eq)...])) else {
+                throw Terminal.usage("-p \(assignment): the value is not valid YAML")
+            }
+            options.params[name] = value
+        }
+        if forceAll { options.force = .all }
+        if let forceCell { options.force = .cell(CellID(forceCell)) }
+        options.only = only.map { CellID($0) }
+        options.jobs = jobs
+        options.outputs = URL(fileURLWithPath: outputs)
+        let printer = RunPrinter(json: json, verbose: verbose, outputs: options.outputs)
+        let report: RunReport
+        do {
+            report = try NotebookRunner(file: file, options: options).run(observer: printer)
+        } catch let error as RunUsageError {
+            throw Terminal.usage(error.description)
+        }
+        printer.finish(report)
+        if report.failed { throw ExitCode(1) }
+    }
+}

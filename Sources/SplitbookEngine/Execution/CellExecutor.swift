@@ -1,0 +1,268 @@
+import Foundation
+import SplitbookSpec
+
+/// One cell, ready to run: everything its step key was computed from.
+public struct CellJob: Sendable {
+    /// Where a declared input comes from.
+    public enum Input: Sendable {
+        /// Another cell's output, from the store.
+        case stored(StoredItem)
+        /// A file or directory under the notebook's directory, with its digest.
+        case source(path: String, digest: Digest)
+    }
+
+    public var notebook: String
+    public var cell: CodeCell
+    public var key: StepKey
+    public var interpreter: InterpreterResolver.Resolved
+    public var script: Data
+    public var params: [String: JSONValue]
+    public var env: [String: String]
+    public var secrets: [String: String]
+    public var inputs: [(path: RelativePath, source: Input)]
+    public var runID: String
+}
+
+/// How running a cell ended.
+public enum CellOutcome: Sendable {
+    case succeeded(CacheEntry)
+    case failed(CellFailure)
+}
+
+/// Why a cell failed, with what it printed.
+public struct CellFailure: Sendable, Error {
+    public var message: String
+    public var stdout: Digest?
+    public var stderr: Digest?
+    public var duration: Double
+    public var warnings: [String]
+    /// The cell's working directory, kept for inspection.
+    public var keptDirectory: String?
+    public var interrupted = false
+}
+
+/// Runs one cell hermetically (CONTRACT §2): a fresh directory holding
+/// exactly its declared inputs, a controlled environment, then checks of what
+/// it did (outputs present, inputs untouched, nothing undeclared kept) and the
+/// outputs moved into the content store.
+public struct CellExecutor: Sendable {
+    public let workspace: Workspace
+    /// The caller's environment: PATH, HOME and LANG pass through, and secrets are read from it.
+    public let callerEnvironment: [String: String]
+
+    public init(workspace: Workspace, callerEnvironment: [String: String]) {
+        self.workspace = workspace
+        self.callerEnvironment = callerEnvironment
+    }
+
+    public func run(_ job: CellJob) -> CellOutcome {
+        let start = Date()
+        let id = job.cell.id.value.rawValue
+        let base = workspace.store.scratchPath("cell-\(id)")
+        let work = base + "/work"
+        let mask = SecretMask(values: Array(job.secrets.values))
+        func fail(_ message: String, stdout: Digest? = nil, stderr: Digest? = nil, warnings: [String] = [],
+                  keep: Bool = false, interrupted: Bool = false) -> CellOutcome {
+            var kept: String?
+            if keep {
+                let target = workspace.meta.appendingPathComponent("failed/\(job.notebook)/\(id)").path
+                workspace.store.removeItem(target)
+                try? AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
+                if rename(work, target) == 0 { kept = target }
+            }
+            workspace.store.removeItem(base)
+            return .failed(CellFailure(message: message, stdout: stdout, stderr: stderr, duration: Date().timeIntervalSince(start),
+                                       warnings: warnings, keptDirectory: kept, interrupted: interrupted))
+        }
+
+        // 1. The cell's world: its inputs and nothing else.
+        var placed: [(path: String, identity: FileIdentity?, digest: Digest, isTree: Bool)] = []
+        do {
+            try AtomicFile.makeDirectory(work)
+            try AtomicFile.makeDirectory(base + "/display")
+            try AtomicFile.makeDirectory(base + "/tmp")
+            for (path, source) in job.inputs {
+                let target = work + "/" + path.rawValue
+                switch source {
+                case .stored(let item):
+                    try workspace.store.materialize(item, to: target)
+                    placed.append((target, FileIdentity.of(target), item.digest, item.kind == .tree))
+                case .source(let origin, let digest):
+                    try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
+                    let isTree = FileIdentity.of(origin)?.kind == .directory
+                    if isTree { try FileCopy.copyTree(from: origin, to: target) } else {
+                        try FileCopy.copy(from: origin, to: target, permissions: FileIdentity.of(origin)?.isExecutable == true ? 0o755 : 0o644)
+                    }
+                    placed.append((target, FileIdentity.of(target), digest, isTree))
+                }
+            }
+            try AtomicFile.write(job.script, to: URL(fileURLWithPath: scriptPath(base, job)), durable: false)
+            try AtomicFile.write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: URL(fileURLWithPath: base + "/params.json"),
+                                 durable: false)
+            if job.cell.language == .python {
+                try AtomicFile.write(Data(PythonHelper.source.utf8), to: URL(fileURLWithPath: base + "/lib/" + PythonHelper.fileName),
+                                     durable: false)
+            }
+        } catch {
+            return fail("cannot prepare the cell's directory: \(error)")
+        }
+
+        // 2. Run it.
+        let termination = Subprocess.run(Subprocess.Request(
+            argv: job.interpreter.command + [scriptPath(base, job)],
+            environment: environment(for: job, base: base),
+            directory: work, stdoutPath: base + "/stdout", stderrPath: base + "/stderr",
+            timeout: job.cell.timeout))
+        let stdout = try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: base + "/stdout") ?? Data()))
+        let stderr = try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: base + "/stderr") ?? Data()))
+        switch termination {
+        case .exited(0):
+            break
+        case .exited(let code):
+            return fail("cell '\(id)' exited with status \(code)", stdout: stdout, stderr: stderr, keep: true)
+        case .signaled(let signal):
+            return fail("cell '\(id)' was killed by signal \(signal)", stdout: stdout, stderr: stderr, keep: true)
+        case .timedOut(let seconds):
+            return fail("cell '\(id)' timed out after \(Self.seconds(seconds)) s; its processes were killed", stdout: stdout, stderr: stderr)
+        case .interrupted:
+            return fail("cell '\(id)' was interrupted", stdout: stdout, stderr: stderr, interrupted: true)
+        case .failedToStart(let reason):
+            return fail("cell '\(id)' could not start: \(reason)", stdout: stdout, stderr: stderr)
+        }
+
+        // 3. Check what it did.
+        for input in placed where FileIdentity.of(input.path) != input.identity {
+            let now: Digest? = input.isTree
+                ? (try? Tree.scan(input.path, hasher: FileHasher(memoURL: nil)).digest)
+                : (try? FileHasher.hashFile(input.path))
+            if now != input.digest {
+                let rel = String(input.path.dropFirst(work.count + 1))
+                return fail("cell '\(id)' modified its input '\(rel)' in place; inputs are read-only: write a new output instead",
+                            stdout: stdout, stderr: stderr, keep: true)
+            }
+        }
+        for output in job.cell.outputs where FileIdentity.of(work + "/" + output.value.rawValue) == nil {
+            return fail("cell '\(id)' exited 0 but did not write its declared output '\(output.value)'",
+                        stdout: stdout, stderr: stderr, keep: true)
+        }
+        var warnings = undeclaredFiles(in: work, job: job).map {
+            "cell '\(id)' wrote '\($0)', which is not a declared output; it was not kept (add it to 'outputs' to keep it)"
+        }
+
+        // 4. Keep the results.
+        var outputs: [String: StoredItem] = [:]
+        var display: [DisplayItem] = []
+        var metrics: [String: Double] = [:]
+        do {
+            for output in job.cell.outputs {
+                outputs[output.value.rawValue] = try workspace.store.put(work + "/" + output.value.rawValue, hasher: workspace.hasher, move: true)
+                workspace.hasher.forget(under: work + "/" + output.value.rawValue)
+            }
+            let displayDir = base + "/display"
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: displayDir))?.sorted() ?? [] {
+                let path = displayDir + "/" + name
+                guard FileIdentity.of(path)?.kind == .file else { continue }
+                let digest = try FileHasher.hashFile(path)
+                try workspace.store.putFile(path, digest: digest, move: true)
+                display.append(DisplayItem(name: name, digest: digest))
+            }
+        } catch {
+            return fail("cannot store the outputs of cell '\(id)': \(error)", stdout: stdout, stderr: stderr)
+        }
+        if let data = FileManager.default.contents(atPath: base + "/metrics.json"), !data.isEmpty {
+            if let object = try? JSONDecoder().decode([String: MetricValue].self, from: data) {
+                for (name, value) in object.sorted(by: { $0.key < $1.key }) {
+                    if let number = value.number {
+                        metrics[name] = number
+                    } else {
+                        warnings.append("cell '\(id)': metric '\(name)' is not a number; ignored")
+                    }
+                }
+            } else {
+                warnings.append("cell '\(id)': SPLITBOOK_METRICS does not hold a JSON object of numbers; ignored")
+            }
+        }
+        workspace.store.removeItem(base)
+        let entry = CacheEntry(key: job.key.digest, notebook: job.notebook, cell: id, components: job.key, outputs: outputs,
+                               stdout: stdout ?? Digest.of(""), stderr: stderr ?? Digest.of(""), display: display, metrics: metrics,
+                               warnings: warnings, duration: Date().timeIntervalSince(start), runID: job.runID, createdAt: Date())
+        return .succeeded(entry)
+    }
+
+    private func scriptPath(_ base: String, _ job: CellJob) -> String {
+        "\(base)/\(job.cell.id.value).\(job.cell.language.scriptExtension)"
+    }
+
+    private func environment(for job: CellJob, base: String) -> [String: String] {
+        var env: [String: String] = [:]
+        for name in ["PATH", "HOME", "LANG"] { env[name] = callerEnvironment[name] }
+        env["PATH"] = env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        env["TMPDIR"] = base + "/tmp"
+        if job.cell.language == .python {
+            env["PYTHONPATH"] = base + "/lib"
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        }
+        env.merge(job.env) { $1 }
+        env.merge(job.secrets) { $1 }
+        for (name, value) in job.params { env["PARAM_" + name.uppercased()] = value.environmentText }
+        env["SPLITBOOK_PARAMS"] = base + "/params.json"
+        env["SPLITBOOK_NOTEBOOK"] = job.notebook
+        env["SPLITBOOK_CELL"] = job.cell.id.value.rawValue
+        env["SPLITBOOK_DISPLAY"] = base + "/display"
+        env["SPLITBOOK_METRICS"] = base + "/metrics.json"
+        return env
+    }
+
+    /// Files under `work` that are neither inputs nor declared outputs (nor inside them).
+    private func undeclaredFiles(in work: String, job: CellJob) -> [String] {
+        let declared = Set(job.inputs.map(\.path.rawValue) + job.cell.outputs.map(\.value.rawValue))
+        var found: [String] = []
+        func walk(_ relative: String) {
+            let dir = relative.isEmpty ? work : work + "/" + relative
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
+                let rel = relative.isEmpty ? name : relative + "/" + name
+                if declared.contains(rel) { continue }
+                let isDir = FileIdentity.of(work + "/" + rel)?.kind == .directory
+                if isDir, declared.contains(where: { $0.hasPrefix(rel + "/") }) {
+                    walk(rel)
+                } else {
+                    found.append(isDir ? rel + "/" : rel)
+                }
+            }
+        }
+        walk("")
+        return found
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+    }
+}
+
+extension FileCopy {
+    /// Copies a directory tree (files, executable bits, empty directories; symbolic links are copied as links).
+    static func copyTree(from source: String, to target: String) throws(FileSystemError) {
+        try AtomicFile.makeDirectory(target)
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: source) } catch { throw FileSystemError("list", source, code: EIO) }
+        for name in names {
+            let from = source + "/" + name, to = target + "/" + name
+            guard let identity = FileIdentity.of(from) else { continue }
+            switch identity.kind {
+            case .directory: try copyTree(from: from, to: to)
+            case .file: try copy(from: from, to: to, permissions: identity.isExecutable ? 0o755 : 0o644)
+            case .symlink:
+                if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: from) { symlink(destination, to) }
+            case .other: continue
+            }
+        }
+    }
+}
+
+/// A metric value as written by a cell: a number, or anything else (ignored with a warning).
+private struct MetricValue: Decodable {
+    let number: Double?
+    init(from decoder: Decoder) throws {
+        number = try? decoder.singleValueContainer().decode(Double.self)
+    }
+}

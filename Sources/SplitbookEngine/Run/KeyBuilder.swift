@@ -1,0 +1,86 @@
+import Foundation
+import SplitbookSpec
+
+/// Computes a cell's step key from the notebook and its upstream results,
+/// and gathers what running it would need (a `CellJob`).
+struct KeyBuilder {
+    let notebook: Notebook
+    let directory: URL
+    let graph: CellGraph
+    let params: [String: JSONValue]
+    let workspace: Workspace
+    let interpreters: InterpreterResolver
+    let callerEnvironment: [String: String]
+
+    /// Builds the job for `node`, given the outputs of the cells it depends on.
+    func job(for node: Int, upstream: [Int: [String: StoredItem]], runID: String) throws -> CellJob {
+        let cell = graph.cells[node]
+        let root = directory.path
+
+        let script: Data
+        switch cell.source {
+        case .inline(let code): script = Data(code.utf8)
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: root + "/" + path.value.rawValue) else {
+                throw CellSetupError("cannot read the code file '\(path.value)' of cell '\(cell.id.value)'")
+            }
+            script = data
+        }
+
+        var inputs: [(path: RelativePath, source: CellJob.Input)] = []
+        var inputDigests: [String: Digest] = [:]
+        for input in cell.inputs {
+            if let producer = graph.producers[input.value], let item = upstream[producer]?[input.value.rawValue] {
+                inputs.append((input.value, .stored(item)))
+                inputDigests[input.value.rawValue] = item.digest
+            } else {
+                let path = root + "/" + input.value.rawValue
+                let digest: Digest
+                switch FileIdentity.of(path)?.kind {
+                case .file?: digest = try workspace.hasher.digest(ofFile: path)
+                case .directory?: digest = try Tree.scan(path, hasher: workspace.hasher).digest
+                default: throw CellSetupError("cell '\(cell.id.value)' reads '\(input.value)', which no longer exists")
+                }
+                inputs.append((input.value, .source(path: path, digest: digest)))
+                inputDigests[input.value.rawValue] = digest
+            }
+        }
+        var needs: [String: Digest] = [:]
+        for need in cell.needs {
+            if let n = graph.index[need.value] { needs[need.value.rawValue] = CacheEntry.outputsDigest(upstream[n] ?? [:]) }
+        }
+        var uses: [String: Digest] = [:]
+        for use in cell.uses {
+            guard let publisher = graph.publishers[use.value.name],
+                  let path = graph.cells[publisher].publish.first(where: { $0.artifact.value == use.value.name })?.path.value,
+                  let item = upstream[publisher]?[path.rawValue] else {
+                throw CellSetupError("cell '\(cell.id.value)' uses '\(use.value)', which is not available yet")
+            }
+            uses[use.value.description] = item.digest
+            inputs.append((RelativePath(normalized: "artifacts/\(use.value.name)"), .stored(item)))
+        }
+
+        let visible = cell.params.map { names in Set(names.map(\.value)) }
+        var cellParams: [String: JSONValue] = [:]
+        for (name, value) in params where visible?.contains(name) ?? true { cellParams[name] = value }
+
+        var env: [String: String] = [:]
+        for variable in notebook.env { env[variable.name.value] = variable.value }
+        for variable in cell.env { env[variable.name.value] = variable.value }
+        var secrets: [String: String] = [:]
+        for secret in cell.secrets { secrets[secret.value] = callerEnvironment[secret.value] ?? "" }
+
+        let interpreter = try interpreters.resolve(language: cell.language, interpreter: cell.interpreter)
+        let key = StepKey(lang: cell.language.description, interpreter: interpreter.identity, code: Digest.of(script),
+                          outputs: cell.outputs.map(\.value.rawValue), params: cellParams.mapValues(\.canonicalJSON),
+                          env: env, inputs: inputDigests, needs: needs, uses: uses)
+        return CellJob(notebook: notebook.name, cell: cell, key: key, interpreter: interpreter, script: script, params: cellParams,
+                       env: env, secrets: secrets, inputs: inputs, runID: runID)
+    }
+}
+
+/// A cell that cannot even be set up (unreadable code file, vanished input).
+struct CellSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

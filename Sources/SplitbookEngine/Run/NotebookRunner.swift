@@ -1,0 +1,271 @@
+import Foundation
+import SplitbookSpec
+
+/// Told about a run as it happens (progress output).
+public protocol RunObserver: AnyObject {
+    func runStarted(notebook: Notebook, runID: String)
+    func waitingForLock(holder: String)
+    func cellStarted(_ id: CellID, reasons: [String])
+    func cellFinished(_ result: RunReport.CellResult)
+}
+
+/// Runs a notebook's offline cells as cached steps (CONTRACT §2, §3): in
+/// dependency order, independent cells in parallel, each a cache hit when its
+/// step key has a result, else executed hermetically.
+public final class NotebookRunner {
+    public let file: NotebookFile
+    public let options: RunOptions
+    private let callerEnvironment: [String: String]
+
+    public init(file: NotebookFile, options: RunOptions, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.file = file
+        self.options = options
+        self.callerEnvironment = environment
+    }
+
+    /// The params after `-p` overrides; unknown names are a usage error.
+    public static func resolveParams(_ notebook: Notebook, overrides: [String: JSONValue]) throws -> [String: JSONValue] {
+        var params: [String: JSONValue] = [:]
+        for param in notebook.params { params[param.name.value] = param.value }
+        for (name, value) in overrides {
+            guard params[name] != nil else {
+                let hint = Suggestion.closest(to: name, in: params.keys).map { " (did you mean '\($0)'?)" } ?? ""
+                throw RunUsageError(description: "-p \(name): the notebook has no param '\(name)'\(hint)")
+            }
+            params[name] = value
+        }
+        return params
+    }
+
+    /// Runs the notebook and returns what happened to each cell.
+    public func run(observer: RunObserver?) throws -> RunReport {
+        guard let notebook = file.check.notebook, let graph = file.check.graph else {
+            throw RunUsageError(description: "the notebook has errors")
+        }
+        let params = try Self.resolveParams(notebook, overrides: options.params)
+        var selected = Set(0..<graph.cells.count)
+        if let only = options.only {
+            guard let node = graph.node(only) else {
+                let hint = Suggestion.closest(to: only.rawValue, in: graph.index.keys.map(\.rawValue)).map { " (did you mean '\($0)'?)" } ?? ""
+                throw RunUsageError(description: "--only \(only): no cell has that id\(hint)")
+            }
+            selected = graph.ancestors(of: node).union([node])
+        }
+        if case .cell(let id) = options.force, graph.node(id) == nil {
+            throw RunUsageError(description: "--force \(id): no cell has that id")
+        }
+
+        let workspace = try Workspace(root: options.outputs)
+        let lock = try workspace.lock { observer?.waitingForLock(holder: $0) }
+        defer { withExtendedLifetime(lock) {} }
+        let runID = Self.newRunID()
+        let started = Date()
+        observer?.runStarted(notebook: notebook, runID: runID)
+
+        let interpreters = InterpreterResolver(hasher: workspace.hasher, environment: callerEnvironment, memoURL: workspace.interpretersURL)
+        let builder = KeyBuilder(notebook: notebook, directory: file.directory, graph: graph, params: params, workspace: workspace,
+                                 interpreters: interpreters, callerEnvironment: callerEnvironment)
+        let executor = CellExecutor(workspace: workspace, callerEnvironment: callerEnvironment)
+        var state = NotebookState.load(from: workspace.stateURL(notebook.name))
+        let workspaceDir = workspace.notebookDirectory(notebook.name).path
+
+        var results: [Int: RunReport.CellResult] = [:]
+        var outputs: [Int: [String: StoredItem]] = [:]
+        var started_ = Set<Int>()
+        let order = graph.topologicalOrder().order
+        let completions = CompletionQueue()
+        var running = 0
+
+        func finish(_ node: Int, _ result: RunReport.CellResult) {
+            results[node] = result
+            observer?.cellFinished(result)
+        }
+
+        func base(_ node: Int, _ status: RunReport.Status, reasons: [String] = []) -> RunReport.CellResult {
+            let cell = graph.cells[node]
+            return RunReport.CellResult(id: cell.id.value.rawValue, stage: cell.stage.rawValue, status: status, reasons: reasons, key: nil,
+                                        duration: 0, saved: 0, metrics: [:], warnings: [], stdout: nil, stderr: nil, outputs: [:],
+                                        earlyCutoff: false)
+        }
+
+        /// Makes the browsable copies in outputs/NAME match the stored outputs.
+        func syncWorkspace(_ items: [String: StoredItem]) throws {
+            for (path, item) in items {
+                let target = workspaceDir + "/" + path
+                let current: Digest?
+                switch FileIdentity.of(target)?.kind {
+                case .file?: current = item.kind == .file ? try? workspace.hasher.digest(ofFile: target) : nil
+                case .directory?: current = item.kind == .tree ? try? Tree.scan(target, hasher: workspace.hasher).digest : nil
+                default: current = nil
+                }
+                if current != item.digest {
+                    try workspace.store.materialize(item, to: target)
+                    workspace.hasher.forget(under: target)
+                }
+            }
+        }
+
+        /// Decides a ready cell: skipped, cached, or dispatched to run.
+        func start(_ node: Int) throws {
+            started_.insert(node)
+            let cell = graph.cells[node]
+            if cell.stage == .online {
+                return finish(node, base(node, .online, reasons: ["online cells answer requests: splitbook serve runs them"]))
+            }
+            if !selected.contains(node) { return finish(node, base(node, .excluded)) }
+            let blocked = graph.upstream[node].map(\.from).filter { results[$0]?.status != .ran && results[$0]?.status != .cached }
+            if let first = blocked.first {
+                let why = results[first]?.status == .failed ? "failed" : "did not run"
+                return finish(node, base(node, .skipped, reasons: ["upstream \(graph.cells[first].id.value) \(why)"]))
+            }
+            let job: CellJob
+            do {
+                job = try builder.job(for: node, upstream: outputs, runID: runID)
+            } catch {
+                var result = base(node, .failed, reasons: ["\(error)"])
+                result.warnings = []
+                return finish(node, result)
+            }
+            let key = job.key.digest
+            let forced = options.force == .all || options.force == .cell(cell.id.value)
+            let previous = state.cells[cell.id.value.rawValue]
+            if !forced, cell.cache {
+                var hit: (outputs: [String: StoredItem], duration: Double)?
+                if let previous, previous.key == key, previous.outputs.values.allSatisfy(workspace.store.isIntact) {
+                    hit = (previous.outputs, previous.duration)
+                } else if let entry = workspace.entry(key) {
+                    hit = (entry.outputs, entry.duration)
+                }
+                if let hit {
+                    try syncWorkspace(hit.outputs)
+                    outputs[node] = hit.outputs
+                    state.cells[cell.id.value.rawValue] = .init(key: key, outputs: hit.outputs, duration: hit.duration)
+                    let reran = graph.upstream[node].map(\.from).filter { results[$0]?.status == .ran }
+                    var result = base(node, .cached)
+                    result.key = key
+                    result.saved = hit.duration
+                    result.outputs = hit.outputs
+                    if let first = reran.first {
+                        result.earlyCutoff = true
+                        result.reasons = ["kept: upstream \(graph.cells[first].id.value) reran with identical output"]
+                    }
+                    return finish(node, result)
+                }
+            }
+            var reasons: [String]
+            if forced {
+                reasons = ["forced"]
+            } else if !cell.cache {
+                reasons = ["cache: false (always runs)"]
+            } else if let previous, let old = workspace.entry(previous.key) {
+                reasons = job.key.differences(from: old.components) { path in
+                    graph.producers[RelativePath(normalized: path)].map { graph.cells[$0].id.value.rawValue }
+                }
+                if reasons.isEmpty { reasons = ["cached result missing"] }
+            } else {
+                reasons = ["never ran"]
+            }
+            observer?.cellStarted(cell.id.value, reasons: reasons)
+            running += 1
+            let why = reasons
+            DispatchQueue.global().async {
+                completions.push((node, why, executor.run(job)))
+            }
+        }
+
+        /// Records a finished execution.
+        func complete(_ node: Int, _ reasons: [String], _ outcome: CellOutcome) throws {
+            let cell = graph.cells[node]
+            switch outcome {
+            case .succeeded(let entry):
+                try workspace.save(entry)
+                try syncWorkspace(entry.outputs)
+                outputs[node] = entry.outputs
+                if cell.cache {
+                    state.cells[cell.id.value.rawValue] = .init(key: entry.key, outputs: entry.outputs, duration: entry.duration)
+                }
+                var result = base(node, .ran, reasons: reasons)
+                result.key = entry.key
+                result.duration = entry.duration
+                result.metrics = entry.metrics
+                result.warnings = entry.warnings
+                result.stdout = entry.stdout
+                result.stderr = entry.stderr
+                result.outputs = entry.outputs
+                finish(node, result)
+            case .failed(let failure):
+                var result = base(node, .failed, reasons: [failure.message] + (failure.keptDirectory.map { ["its working directory is kept at \($0)"] } ?? []))
+                result.duration = failure.duration
+                result.stdout = failure.stdout
+                result.stderr = failure.stderr
+                result.warnings = failure.warnings
+                finish(node, result)
+            }
+        }
+
+        while results.count < graph.cells.count {
+            var progressed = false
+            for node in order where !started_.contains(node) {
+                guard graph.upstream[node].allSatisfy({ results[$0.from] != nil }) else { continue }
+                if graph.cells[node].stage == .offline, selected.contains(node), running >= options.jobs { break }
+                try start(node)
+                progressed = true
+            }
+            if running > 0 {
+                let (node, reasons, outcome) = completions.pop()
+                running -= 1
+                try complete(node, reasons, outcome)
+            } else if !progressed {
+                // Cells on a cycle never become ready; the checker refuses those notebooks, so this is unreachable.
+                for node in order where results[node] == nil { finish(node, base(node, .skipped, reasons: ["dependency cycle"])) }
+                break
+            }
+        }
+
+        try state.save(to: workspace.stateURL(notebook.name))
+        try workspace.hasher.save()
+        try? interpreters.save()
+        let report = RunReport(runID: runID, notebook: notebook.name, notebookPath: file.source.path, startedAt: started,
+                               duration: Date().timeIntervalSince(started), params: params.mapValues(\.canonicalJSON),
+                               cells: order.compactMap { results[$0] })
+        try workspace.saveRun(report)
+        workspace.store.syncToDisk()
+        return report
+    }
+
+    /// `20261125-003012-4f9c`: sortable by time, unique enough per workspace.
+    static func newRunID() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date()) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
+    }
+}
+
+/// Finished executions, handed from worker threads to the scheduler.
+final class CompletionQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [(Int, [String], CellOutcome)] = []
+
+    func push(_ item: (Int, [String], CellOutcome)) {
+        condition.lock()
+        items.append(item)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func pop() -> (Int, [String], CellOutcome) {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty { condition.wait() }
+        return items.removeFirst()
+    }
+}
+
+extension Workspace {
+    /// Saves a run's record to the history.
+    public func saveRun(_ report: RunReport) throws(FileSystemError) {
+        guard let data = try? JSONEncoder.splitbook.encode(report) else { return }
+        try AtomicFile.write(data, to: runsDirectory(report.notebook).appendingPathComponent("\(report.runID).json"), durable: false)
+    }
+}

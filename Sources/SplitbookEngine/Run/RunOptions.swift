@@ -1,0 +1,29 @@
+import SplitbookSpec
+
+/// How to run a notebook (the flags of `splitbook run`).
+public struct RunOptions: Sendable {
+    /// What `--force` asks to rerun regardless of the cache.
+    public enum Force: Sendable, Equatable {
+        case none
+        case all
+        case cell(CellID)
+    }
+
+    /// `-p name=value` overrides, already parsed as YAML values.
+    public var params: [String: JSONValue] = [:]
+    public var force: Force = .none
+    /// `--only CELL`: that cell and its upstream.
+    public var only: CellID?
+    public var jobs: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Where runs write (`--outputs`).
+    public var outputs: URL = URL(fileURLWithPath: "outputs")
+
+    public init() {}
+}
+
+import Foundation
+
+/// A problem with the request itself (unknown param, unknown cell): exit 2.
+public struct RunUsageError: Error, CustomStringConvertible {
+    public let description: String
+}
