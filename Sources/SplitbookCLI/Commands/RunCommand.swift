@@ -78,12 +78,33 @@ struct RunCommand: ParsableCommand {
         options.outputs = URL(fileURLWithPath: outputs)
         let printer = RunPrinter(json: json, verbose: verbose, outputs: options.outputs)
         let report: RunReport
+        let interrupts = Interrupts.forwardToCells()
+        defer { withExtendedLifetime(interrupts) {} }
         do {
             report = try NotebookRunner(file: file, options: options).run(observer: printer)
         } catch let error as RunUsageError {
             throw Terminal.usage(error.description)
         }
         printer.finish(report)
+        if ProcessGroups.shared.isInterrupted {
+            Terminal.error("interrupted: finished cells are cached, interrupted ones are not")
+            throw ExitCode(130)
+        }
         if report.failed { throw ExitCode(1) }
+    }
+}
+
+/// SIGINT and SIGTERM stop the running cells (each in its own process group,
+/// so a terminal's Ctrl-C does not reach them directly) and let the run
+/// finish cleanly: nothing half-done is cached.
+enum Interrupts {
+    static func forwardToCells() -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { ProcessGroups.shared.interruptAll() }
+            source.resume()
+            return source
+        }
     }
 }

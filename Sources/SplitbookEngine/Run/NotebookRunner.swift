@@ -58,6 +58,7 @@ public final class NotebookRunner {
         let workspace = try Workspace(root: options.outputs)
         let lock = try workspace.lock { observer?.waitingForLock(holder: $0) }
         defer { withExtendedLifetime(lock) {} }
+        workspace.removeAbandonedScratch()
         let runID = Self.newRunID()
         let started = Date()
         observer?.runStarted(notebook: notebook, runID: runID)
@@ -113,6 +114,7 @@ public final class NotebookRunner {
                 return finish(node, base(node, .online, reasons: ["online cells answer requests: splitbook serve runs them"]))
             }
             if !selected.contains(node) { return finish(node, base(node, .excluded)) }
+            if ProcessGroups.shared.isInterrupted { return finish(node, base(node, .skipped, reasons: ["the run was interrupted"])) }
             let blocked = graph.upstream[node].map(\.from).filter { results[$0]?.status != .ran && results[$0]?.status != .cached }
             if let first = blocked.first {
                 let why = results[first]?.status == .failed ? "failed" : "did not run"
@@ -263,6 +265,20 @@ final class CompletionQueue: @unchecked Sendable {
 }
 
 extension Workspace {
+    /// Removes scratch files and cell directories left by runs that died
+    /// (`kill -9`, power loss): their names carry the pid of the process that
+    /// made them. Called with the lock held, so no live run owns them.
+    public func removeAbandonedScratch() {
+        let tmp = meta.appendingPathComponent("tmp").path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { continue }
+            if pid != getpid(), kill(pid, 0) != 0 || errno == EPERM {
+                store.removeItem(tmp + "/" + name)
+            }
+        }
+    }
+
     /// Saves a run's record to the history.
     public func saveRun(_ report: RunReport) throws(FileSystemError) {
         guard let data = try? JSONEncoder.splitbook.encode(report) else { return }
