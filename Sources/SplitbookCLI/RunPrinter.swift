@@ -53,7 +53,7 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         switch result.status {
         case .ran: line += "  \(Self.seconds(result.duration))" + (result.reasons.isEmpty ? "" : "  (\(result.reasons.joined(separator: "; ")))")
         case .cached: if !result.reasons.isEmpty { line += "  (\(result.reasons.joined(separator: "; ")))" }
-        case .failed, .skipped: line += "  " + result.reasons.joined(separator: "; ")
+        case .failed, .skipped, .stale: line += "  " + result.reasons.joined(separator: "; ")
         case .online, .excluded: break
         }
         say(line)
@@ -70,10 +70,7 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         timer?.cancel()
         clearLiveLine()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
-            if let data = try? encoder.encode(report) { print(String(decoding: data, as: UTF8.self)) }
+            print(Terminal.json(report))
             return
         }
         var parts = ["\(report.count(.ran)) ran", "\(report.count(.cached)) cached", "\(report.count(.failed)) failed",

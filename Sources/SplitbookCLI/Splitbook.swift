@@ -15,7 +15,8 @@ public struct Splitbook: ParsableCommand {
           splitbook graph notebooks/intro.yaml --format mermaid
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, CheckCommand.self, GraphCommand.self, SchemaCommand.self]
+        subcommands: [RunCommand.self, StatusCommand.self, ExplainCommand.self, RunsCommand.self, CacheCommand.self,
+                      CheckCommand.self, GraphCommand.self, SchemaCommand.self]
     )
 
     public init() {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SplitbookEngine
+import SplitbookSpec
 
 /// Writing to the user's terminal, and the shared "load or fail with exit 2" step.
 enum Terminal {
@@ -13,6 +14,29 @@ enum Terminal {
     static func usage(_ message: String) -> ExitCode {
         error("error: \(message)")
         return invalidInput
+    }
+
+    /// Parses `-p name=value` arguments (values read as YAML).
+    static func parseParams(_ assignments: [String]) throws -> [String: JSONValue] {
+        var params: [String: JSONValue] = [:]
+        for assignment in assignments {
+            guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
+                throw usage("-p \(assignment): write -p name=value")
+            }
+            guard let value = JSONValue.parseYAML(String(assignment[assignment.index(after: eq)...])) else {
+                throw usage("-p \(assignment): the value is not valid YAML")
+            }
+            params[String(assignment[..<eq])] = value
+        }
+        return params
+    }
+
+    /// Pretty JSON with sorted keys and ISO dates.
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// Loads a notebook and prints its diagnostics; exits 2 when it has errors.

@@ -61,16 +61,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let file = try Terminal.loadValid(notebook)
         var options = RunOptions()
-        for assignment in params {
-            guard let eq = assignment.firstIndex(of: "="), eq != assignment.startIndex else {
-                throw Terminal.usage("-p \(assignment): write -p name=value")
-            }
-            let name = String(assignment[..<eq])
-            guard let value = JSONValue.parseYAML(String(assignment[assignment.index(after: eq)...])) else {
-                throw Terminal.usage("-p \(assignment): the value is not valid YAML")
-            }
-            options.params[name] = value
-        }
+        options.params = try Terminal.parseParams(params)
         if forceAll { options.force = .all }
         if let forceCell { options.force = .cell(CellID(forceCell)) }
         options.only = only.map { CellID($0) }

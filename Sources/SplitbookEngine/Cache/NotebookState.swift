@@ -12,6 +12,20 @@ public struct NotebookState: Codable, Sendable {
         public var key: Digest
         public var outputs: [String: StoredItem]
         public var duration: Double
+        public var stdout: Digest
+        public var stderr: Digest
+        public var display: [DisplayItem]
+        public var metrics: [String: Double]
+
+        init(_ entry: CacheEntry) {
+            key = entry.key
+            outputs = entry.outputs
+            duration = entry.duration
+            stdout = entry.stdout
+            stderr = entry.stderr
+            display = entry.display
+            metrics = entry.metrics
+        }
     }
 
     public var version = NotebookState.formatVersion

@@ -39,6 +39,17 @@ public final class NotebookRunner {
 
     /// Runs the notebook and returns what happened to each cell.
     public func run(observer: RunObserver?) throws -> RunReport {
+        try perform(execute: true, observer: observer).report
+    }
+
+    /// What a run would do, executing nothing and changing nothing: each
+    /// offline cell cached or stale (with reasons), and the step key computed
+    /// for every cell whose upstream is known.
+    public func plan() throws -> (report: RunReport, keys: [String: StepKey]) {
+        try perform(execute: false, observer: nil)
+    }
+
+    private func perform(execute: Bool, observer: RunObserver?) throws -> (report: RunReport, keys: [String: StepKey]) {
         guard let notebook = file.check.notebook, let graph = file.check.graph else {
             throw RunUsageError(description: "the notebook has errors")
         }
@@ -56,10 +67,11 @@ public final class NotebookRunner {
         }
 
         let workspace = try Workspace(root: options.outputs)
-        let lock = try workspace.lock { observer?.waitingForLock(holder: $0) }
+        let lock = execute ? try workspace.lock { observer?.waitingForLock(holder: $0) } : nil
         defer { withExtendedLifetime(lock) {} }
-        workspace.removeAbandonedScratch()
-        let runID = Self.newRunID()
+        if execute { workspace.removeAbandonedScratch() }
+        var plannedKeys: [String: StepKey] = [:]
+        let runID = Self.newRunID(after: RunHistory(workspace: workspace).runIDs(notebook.name).last)
         let started = Date()
         observer?.runStarted(notebook: notebook, runID: runID)
 
@@ -116,6 +128,9 @@ public final class NotebookRunner {
             if !selected.contains(node) { return finish(node, base(node, .excluded)) }
             if ProcessGroups.shared.isInterrupted { return finish(node, base(node, .skipped, reasons: ["the run was interrupted"])) }
             let blocked = graph.upstream[node].map(\.from).filter { results[$0]?.status != .ran && results[$0]?.status != .cached }
+            if let stale = blocked.first(where: { results[$0]?.status == .stale }) {
+                return finish(node, base(node, .stale, reasons: ["upstream \(graph.cells[stale].id.value) will rerun"]))
+            }
             if let first = blocked.first {
                 let why = results[first]?.status == .failed ? "failed" : "did not run"
                 return finish(node, base(node, .skipped, reasons: ["upstream \(graph.cells[first].id.value) \(why)"]))
@@ -129,24 +144,28 @@ public final class NotebookRunner {
                 return finish(node, result)
             }
             let key = job.key.digest
+            plannedKeys[cell.id.value.rawValue] = job.key
             let forced = options.force == .all || options.force == .cell(cell.id.value)
             let previous = state.cells[cell.id.value.rawValue]
             if !forced, cell.cache {
-                var hit: (outputs: [String: StoredItem], duration: Double)?
+                var hit: NotebookState.Cell?
                 if let previous, previous.key == key, previous.outputs.values.allSatisfy(workspace.store.isIntact) {
-                    hit = (previous.outputs, previous.duration)
+                    hit = previous
                 } else if let entry = workspace.entry(key) {
-                    hit = (entry.outputs, entry.duration)
+                    hit = NotebookState.Cell(entry)
                 }
                 if let hit {
-                    try syncWorkspace(hit.outputs)
+                    if execute { try syncWorkspace(hit.outputs) }
                     outputs[node] = hit.outputs
-                    state.cells[cell.id.value.rawValue] = .init(key: key, outputs: hit.outputs, duration: hit.duration)
+                    state.cells[cell.id.value.rawValue] = hit
                     let reran = graph.upstream[node].map(\.from).filter { results[$0]?.status == .ran }
                     var result = base(node, .cached)
                     result.key = key
                     result.saved = hit.duration
                     result.outputs = hit.outputs
+                    result.metrics = hit.metrics
+                    result.stdout = hit.stdout
+                    result.stderr = hit.stderr
                     if let first = reran.first {
                         result.earlyCutoff = true
                         result.reasons = ["kept: upstream \(graph.cells[first].id.value) reran with identical output"]
@@ -167,6 +186,11 @@ public final class NotebookRunner {
             } else {
                 reasons = ["never ran"]
             }
+            guard execute else {
+                var result = base(node, .stale, reasons: reasons)
+                result.key = key
+                return finish(node, result)
+            }
             observer?.cellStarted(cell.id.value, reasons: reasons)
             running += 1
             let why = reasons
@@ -180,12 +204,10 @@ public final class NotebookRunner {
             let cell = graph.cells[node]
             switch outcome {
             case .succeeded(let entry):
-                try workspace.save(entry)
+                if cell.cache { try workspace.save(entry) }
                 try syncWorkspace(entry.outputs)
                 outputs[node] = entry.outputs
-                if cell.cache {
-                    state.cells[cell.id.value.rawValue] = .init(key: entry.key, outputs: entry.outputs, duration: entry.duration)
-                }
+                if cell.cache { state.cells[cell.id.value.rawValue] = NotebookState.Cell(entry) }
                 var result = base(node, .ran, reasons: reasons)
                 result.key = entry.key
                 result.duration = entry.duration
@@ -224,23 +246,39 @@ public final class NotebookRunner {
             }
         }
 
-        try state.save(to: workspace.stateURL(notebook.name))
-        try workspace.hasher.save()
-        try? interpreters.save()
         let report = RunReport(runID: runID, notebook: notebook.name, notebookPath: file.source.path, startedAt: started,
                                duration: Date().timeIntervalSince(started), params: params.mapValues(\.canonicalJSON),
                                cells: order.compactMap { results[$0] })
-        try workspace.saveRun(report)
-        workspace.store.syncToDisk()
-        return report
+        try? workspace.hasher.save()
+        try? interpreters.save()
+        if execute {
+            try state.save(to: workspace.stateURL(notebook.name))
+            try workspace.saveRun(report)
+            workspace.store.syncToDisk()
+        }
+        return (report, plannedKeys)
     }
 
-    /// `20261125-003012-4f9c`: sortable by time, unique enough per workspace.
-    static func newRunID() -> String {
+    /// `20261125-003012-345`: UTC time to the millisecond, so ids sort by
+    /// time; made later than `previous` when the clock has not moved on (runs
+    /// of one workspace are serialised by its lock, so ids never collide).
+    static func newRunID(after previous: String?) -> String {
+        var millis = Int64(Date().timeIntervalSince1970 * 1000)
+        if let previous, let last = parseRunID(previous), last >= millis { millis = last + 1 }
+        let date = Date(timeIntervalSince1970: Double(millis) / 1000)
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date()) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
+        return formatter.string(from: date) + String(format: "-%03d", Int(millis % 1000))
+    }
+
+    private static func parseRunID(_ id: String) -> Int64? {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let parts = id.split(separator: "-")
+        guard parts.count == 3, let date = formatter.date(from: "\(parts[0])-\(parts[1])"), let ms = Int64(parts[2]) else { return nil }
+        return Int64(date.timeIntervalSince1970) * 1000 + ms
     }
 }
 

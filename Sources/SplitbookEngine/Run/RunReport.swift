@@ -17,6 +17,8 @@ public struct RunReport: Codable, Sendable {
         case online
         /// Left out by `--only`.
         case excluded
+        /// (`status` only) would run: its key has no cached result, or an upstream will rerun.
+        case stale
     }
 
     /// One cell's fate.

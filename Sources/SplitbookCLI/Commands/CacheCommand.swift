@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import SplitbookEngine
+
+/// `splitbook cache stats|gc`.
+struct CacheCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache",
+        abstract: "Inspect the cache, or remove results nothing needs any more.",
+        discussion: """
+        Example:
+          splitbook cache stats
+          splitbook cache gc --keep-last 5
+        """,
+        subcommands: [Stats.self, GC.self]
+    )
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what the cache holds.", discussion: "Example:\n  splitbook cache stats")
+        @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
+        var outputs: String = "outputs"
+        @Flag(help: "Print as JSON.") var json = false
+
+        func run() throws {
+            let stats = CacheCollector(workspace: try Workspace(root: URL(fileURLWithPath: outputs))).stats()
+            if json { return print(Terminal.json(stats)) }
+            print("objects: \(stats.objects) (\(Self.bytes(stats.objectBytes)))")
+            print("cache entries: \(stats.entries)")
+            print("runs: \(stats.runs) of \(stats.notebooks.count) notebook\(stats.notebooks.count == 1 ? "" : "s")")
+        }
+
+        static func bytes(_ n: Int64) -> String {
+            let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+            var value = Double(n), unit = 0
+            while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+            return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+        }
+    }
+
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Remove cached results except those of each notebook's last N runs.",
+            discussion: "Results of older runs (and the objects only they use) are deleted; the next run that needs one reruns its cell.\n\nExample:\n  splitbook cache gc --keep-last 3")
+        @Option(help: "How many recent runs per notebook to keep results for.")
+        var keepLast = 1
+        @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
+        var outputs: String = "outputs"
+
+        func validate() throws {
+            guard keepLast >= 0 else { throw ValidationError("--keep-last must be 0 or more") }
+        }
+
+        func run() throws {
+            let workspace = try Workspace(root: URL(fileURLWithPath: outputs))
+            let lock = try workspace.lock { Terminal.error("waiting for a running splitbook run (pid \($0)) to finish...") }
+            defer { withExtendedLifetime(lock) {} }
+            let result = try CacheCollector(workspace: workspace).collect(keepLast: keepLast)
+            print("removed \(result.entriesRemoved) cache entries, \(result.objectsRemoved) objects (\(Stats.bytes(result.bytesFreed))), \(result.runsRemoved) run records")
+        }
+    }
+}

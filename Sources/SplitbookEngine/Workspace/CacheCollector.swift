@@ -1,0 +1,98 @@
+import Foundation
+
+/// Sizes the cache and removes what nothing needs any more (`splitbook cache stats|gc`).
+public struct CacheCollector: Sendable {
+    public let workspace: Workspace
+
+    public init(workspace: Workspace) { self.workspace = workspace }
+
+    public struct Stats: Codable, Sendable {
+        public var objects = 0
+        public var objectBytes: Int64 = 0
+        public var entries = 0
+        public var runs = 0
+        public var notebooks: [String] = []
+    }
+
+    public func stats() -> Stats {
+        var stats = Stats()
+        forEachFile(in: workspace.meta.appendingPathComponent("objects")) { _, size in
+            stats.objects += 1
+            stats.objectBytes += size
+        }
+        forEachFile(in: workspace.meta.appendingPathComponent("steps")) { _, _ in stats.entries += 1 }
+        let history = RunHistory(workspace: workspace)
+        stats.notebooks = history.notebooks
+        stats.runs = stats.notebooks.map { history.runIDs($0).count }.reduce(0, +)
+        return stats
+    }
+
+    public struct Collected: Codable, Sendable {
+        public var entriesRemoved = 0
+        public var objectsRemoved = 0
+        public var bytesFreed: Int64 = 0
+        public var runsRemoved = 0
+    }
+
+    /// Keeps the results of each notebook's last `keepLast` runs (and its current
+    /// state); removes every other cache entry, run record and unreferenced object.
+    /// `extraRoots` are objects kept regardless (e.g. registry artifacts).
+    public func collect(keepLast: Int, extraRoots: Set<Digest> = []) throws -> Collected {
+        var keptKeys = Set<Digest>()
+        var keptObjects = extraRoots
+        let history = RunHistory(workspace: workspace)
+        var result = Collected()
+        let stateDir = workspace.meta.appendingPathComponent("state")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: stateDir.path)) ?? [] where name.hasSuffix(".json") {
+            let state = NotebookState.load(from: stateDir.appendingPathComponent(name))
+            keptKeys.formUnion(state.cells.values.map(\.key))
+        }
+        for notebook in history.notebooks {
+            let ids = history.runIDs(notebook)
+            for (i, id) in ids.enumerated() {
+                if i >= ids.count - keepLast, let report = history.load(notebook, id) {
+                    keptKeys.formUnion(report.cells.compactMap(\.key))
+                    for cell in report.cells {
+                        keptObjects.formUnion([cell.stdout, cell.stderr].compactMap { $0 })
+                    }
+                } else if i < ids.count - keepLast {
+                    try? FileManager.default.removeItem(at: workspace.runsDirectory(notebook).appendingPathComponent("\(id).json"))
+                    result.runsRemoved += 1
+                }
+            }
+        }
+        forEachFile(in: workspace.meta.appendingPathComponent("steps")) { path, _ in
+            let name = (path as NSString).lastPathComponent
+            guard let key = Digest(hex: String(name.dropLast(5))) else { return }
+            if keptKeys.contains(key), let entry = workspace.entry(key) {
+                keptObjects.formUnion(entry.objects)
+                for item in entry.outputs.values where item.kind == .tree {
+                    if let data = workspace.store.data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) {
+                        for case .file(_, let digest, _) in tree.entries { keptObjects.insert(digest) }
+                    }
+                }
+            } else {
+                unlink(path)
+                result.entriesRemoved += 1
+            }
+        }
+        forEachFile(in: workspace.meta.appendingPathComponent("objects")) { path, size in
+            let parts = path.split(separator: "/").suffix(2)
+            guard let digest = Digest(hex: parts.joined()), !keptObjects.contains(digest) else { return }
+            chmod(path, 0o644)
+            if unlink(path) == 0 {
+                result.objectsRemoved += 1
+                result.bytesFreed += size
+            }
+        }
+        return result
+    }
+
+    private func forEachFile(in directory: URL, _ body: (String, Int64) -> Void) {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory.path) else { return }
+        while let relative = enumerator.nextObject() as? String {
+            let path = directory.path + "/" + relative
+            if let identity = FileIdentity.of(path), identity.kind == .file { body(path, identity.size) }
+        }
+    }
+}
