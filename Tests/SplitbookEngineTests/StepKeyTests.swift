@@ -1,4 +1,5 @@
 import SplitbookEngine
+import SplitbookSpec
 import Testing
 
 @Suite("Step keys")
@@ -40,5 +41,12 @@ struct StepKeyTests {
         let words = new.differences(from: Self.base) { $0 == "clean.jsonl" ? "clean" : nil }
         #expect(words == ["code changed", "param top_k 3 -> 5", "input clean.jsonl added", "input data/docs.jsonl changed"])
         #expect(Self.base.differences(from: Self.base).isEmpty)
+    }
+}
+
+@Suite("Step key encoding")
+struct StepKeyEncodingTests {
+    @Test func handWrittenEncodingEqualsTheCanonicalJSONOfTheComponents() {
+        #expect(StepKeyTests.base.canonicalJSON == StepKeyTests.base.json.canonicalJSON)
     }
 }

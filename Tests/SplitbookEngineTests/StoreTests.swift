@@ -1,5 +1,6 @@
 import Foundation
 import SplitbookEngine
+import Foundation
 import SplitbookTestSupport
 import Testing
 
@@ -140,5 +141,35 @@ struct ContentStoreTests {
         try AtomicFile.write(Data("new".utf8), to: target)
         #expect(try String(contentsOf: target, encoding: .utf8) == "new")
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.deletingLastPathComponent().path) == ["entry.json"])
+    }
+}
+
+@Suite("Notebook state file")
+struct NotebookStateTests {
+    @Test func roundTripsPathsAndNamesWithSpaces() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let workspace = try Workspace(root: dir.url)
+        let items: [String: StoredItem] = [
+            "my model.bin": StoredItem(kind: .file, digest: Digest.of("m"), executable: true, size: 1),
+            "data dir": StoredItem(kind: .tree, digest: Digest.of("t"), executable: false, size: 40),
+        ]
+        let entry = CacheEntry(key: Digest.of("key"), notebook: "nb", cell: "train",
+                               components: StepKey(lang: "sh", interpreter: [], code: Digest.of(""), outputs: [], params: [:], env: [:],
+                                                   inputs: [:], needs: [:], uses: [:]),
+                               outputs: items, stdout: Digest.of("out"), stderr: Digest.of("err"),
+                               display: [DisplayItem(name: "1 table.csv", digest: Digest.of("csv"))],
+                               metrics: ["val auc": 0.25, "n": 3], warnings: [], duration: 1.5, runID: "r", createdAt: Date())
+        var state = NotebookState()
+        state.cells["train"] = NotebookState.Cell(entry)
+        let url = workspace.stateURL("nb")
+        try state.save(to: url)
+        let loaded = NotebookState.load(from: url).cells["train"]
+        #expect(loaded?.outputs == items)
+        #expect(loaded?.metrics == ["val auc": 0.25, "n": 3])
+        #expect(loaded?.display == [DisplayItem(name: "1 table.csv", digest: Digest.of("csv"))])
+        #expect(loaded?.duration == 1.5)
+        try Data("garbage\n".utf8).write(to: url)
+        #expect(NotebookState.load(from: url).cells.isEmpty, "an unreadable state is an empty one: everything is looked up in steps/")
     }
 }

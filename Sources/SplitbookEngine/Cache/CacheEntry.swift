@@ -23,6 +23,24 @@ public struct CacheEntry: Codable, Sendable {
     public var runID: String
     public var createdAt: Date
 
+    public init(key: Digest, notebook: String, cell: String, components: StepKey, outputs: [String: StoredItem], stdout: Digest,
+                stderr: Digest, display: [DisplayItem], metrics: [String: Double], warnings: [String], duration: Double,
+                runID: String, createdAt: Date) {
+        self.key = key
+        self.notebook = notebook
+        self.cell = cell
+        self.components = components
+        self.outputs = outputs
+        self.stdout = stdout
+        self.stderr = stderr
+        self.display = display
+        self.metrics = metrics
+        self.warnings = warnings
+        self.duration = duration
+        self.runID = runID
+        self.createdAt = createdAt
+    }
+
     /// Digest over all outputs: what a cell that `needs` this one sees.
     public var outputsDigest: Digest { Self.outputsDigest(outputs) }
 
@@ -38,6 +56,11 @@ public struct CacheEntry: Codable, Sendable {
 public struct DisplayItem: Codable, Sendable, Equatable {
     public var name: String
     public var digest: Digest
+
+    public init(name: String, digest: Digest) {
+        self.name = name
+        self.digest = digest
+    }
 }
 
 extension JSONEncoder {

@@ -1,14 +1,25 @@
 import Foundation
 
 /// Per notebook, what each cell's last successful run produced
-/// (`state/NAME.json`). A run's cache hits are decided from this one file
+/// (`state/NAME.state`). A run's cache hits are decided from this one file
 /// (no per-cell reads on a no-op); the full entries stay in `steps/` for
 /// `explain`, history and older keys (changing a cell back is a hit there).
-public struct NotebookState: Codable, Sendable {
-    public static let formatVersion = 1
+///
+/// A line-based text format, read on every run, so it is parsed by hand:
+///
+///     splitbook-state 1
+///     cell <id> <step key> <duration s> <stdout digest> <stderr digest>
+///     o <file|tree> <digest> <x|-> <size> <output path>
+///     d <digest> <display file name>
+///     m <number> <metric name>
+///
+/// `o`, `d` and `m` lines belong to the `cell` line above them. Paths and
+/// names come last on their line, so they may contain spaces.
+public struct NotebookState: Sendable {
+    public static let header = "splitbook-state 1"
 
     /// One cell's latest result.
-    public struct Cell: Codable, Sendable {
+    public struct Cell: Sendable {
         public var key: Digest
         public var outputs: [String: StoredItem]
         public var duration: Double
@@ -17,7 +28,7 @@ public struct NotebookState: Codable, Sendable {
         public var display: [DisplayItem]
         public var metrics: [String: Double]
 
-        init(_ entry: CacheEntry) {
+        public init(_ entry: CacheEntry) {
             key = entry.key
             outputs = entry.outputs
             duration = entry.duration
@@ -26,25 +37,82 @@ public struct NotebookState: Codable, Sendable {
             display = entry.display
             metrics = entry.metrics
         }
+
+        init(key: Digest, duration: Double, stdout: Digest, stderr: Digest) {
+            self.key = key
+            self.duration = duration
+            self.stdout = stdout
+            self.stderr = stderr
+            outputs = [:]
+            display = []
+            metrics = [:]
+        }
     }
 
-    public var version = NotebookState.formatVersion
     public var cells: [String: Cell] = [:]
 
     public init() {}
 
+    /// The saved state, or an empty one when there is none or it cannot be read.
     public static func load(from url: URL) -> NotebookState {
-        guard let data = try? Data(contentsOf: url),
-              let state = try? JSONDecoder.splitbook.decode(NotebookState.self, from: data),
-              state.version == formatVersion else { return NotebookState() }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return NotebookState() }
+        return parse(text) ?? NotebookState()
+    }
+
+    static func parse(_ text: String) -> NotebookState? {
+        var state = NotebookState()
+        var current: (id: String, cell: Cell)?
+        var first = true
+        let ok = LineRecords.forEach(in: text, maxFields: 6) { f in
+            if first {
+                first = false
+                return f.joined(separator: " ") == header
+            }
+            switch f[0] {
+            case "cell":
+                guard f.count == 6, let key = Digest(hex: String(f[2])), let duration = Double(f[3]),
+                      let out = Digest(hex: String(f[4])), let err = Digest(hex: String(f[5])) else { return false }
+                if let current { state.cells[current.id] = current.cell }
+                current = (String(f[1]), Cell(key: key, duration: duration, stdout: out, stderr: err))
+            case "o":
+                guard f.count == 6, current != nil, let kind = StoredItem.Kind(rawValue: String(f[1])),
+                      let digest = Digest(hex: String(f[2])), let size = Int64(f[4]) else { return false }
+                current!.cell.outputs[String(f[5])] = StoredItem(kind: kind, digest: digest, executable: f[3] == "x", size: size)
+            case "d":
+                let rest = f.dropFirst(2).joined(separator: " ")
+                guard f.count >= 3, current != nil, let digest = Digest(hex: String(f[1])) else { return false }
+                current!.cell.display.append(DisplayItem(name: rest, digest: digest))
+            case "m":
+                let rest = f.dropFirst(2).joined(separator: " ")
+                guard f.count >= 3, current != nil, let value = Double(f[1]) else { return false }
+                current!.cell.metrics[rest] = value
+            default:
+                return false
+            }
+            return true
+        }
+        guard ok, !first else { return nil }
+        if let current { state.cells[current.id] = current.cell }
         return state
     }
 
+    var text: String {
+        var out = NotebookState.header + "\n"
+        for id in cells.keys.sorted() {
+            let c = cells[id]!
+            out += "cell \(id) \(c.key.hex) \(c.duration) \(c.stdout.hex) \(c.stderr.hex)\n"
+            for path in c.outputs.keys.sorted() {
+                let o = c.outputs[path]!
+                out += "o \(o.kind.rawValue) \(o.digest.hex) \(o.executable ? "x" : "-") \(o.size) \(path)\n"
+            }
+            for d in c.display { out += "d \(d.digest.hex) \(d.name)\n" }
+            for name in c.metrics.keys.sorted() { out += "m \(c.metrics[name]!) \(name)\n" }
+        }
+        return out
+    }
+
     public func save(to url: URL) throws(FileSystemError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(self) else { return }
-        try AtomicFile.write(data, to: url, durable: false)
+        try AtomicFile.write(Data(text.utf8), to: url, durable: false)
     }
 }
 

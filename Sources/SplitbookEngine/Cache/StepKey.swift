@@ -47,8 +47,23 @@ public struct StepKey: Hashable, Sendable, Codable {
         self.uses = uses
     }
 
-    /// The components as one JSON object (the thing that is hashed).
-    public var canonicalJSON: String { json.canonicalJSON }
+    /// The components as one JSON object with sorted keys (the thing that is hashed).
+    public var canonicalJSON: String {
+        var w = JSONWriter(capacity: 512)
+        w.beginObject()
+        w.string("code", code.hex)
+        w.stringMap("env", env)
+        w.key("format"); w.int(format)
+        w.stringMap("inputs", inputs.mapValues(\.hex))
+        w.key("interpreter"); w.beginArray(); for part in interpreter { w.string(part) }; w.endArray()
+        w.string("lang", lang)
+        w.stringMap("needs", needs.mapValues(\.hex))
+        w.key("outputs"); w.beginArray(); for output in outputs { w.string(output) }; w.endArray()
+        w.stringMap("params", params)
+        w.stringMap("uses", uses.mapValues(\.hex))
+        w.endObject()
+        return w.text
+    }
 
     public var json: JSONValue {
         func digests(_ map: [String: Digest]) -> JSONValue { .object(map.mapValues { .string($0.hex) }) }

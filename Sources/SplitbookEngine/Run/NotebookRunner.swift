@@ -263,22 +263,33 @@ public final class NotebookRunner {
     /// time; made later than `previous` when the clock has not moved on (runs
     /// of one workspace are serialised by its lock, so ids never collide).
     static func newRunID(after previous: String?) -> String {
-        var millis = Int64(Date().timeIntervalSince1970 * 1000)
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var millis = Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
         if let previous, let last = parseRunID(previous), last >= millis { millis = last + 1 }
-        let date = Date(timeIntervalSince1970: Double(millis) / 1000)
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date) + String(format: "-%03d", Int(millis % 1000))
+        var seconds = time_t(millis / 1000)
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return pad(t.tm_year + 1900, 4) + pad(t.tm_mon + 1, 2) + pad(t.tm_mday, 2) + "-" + pad(t.tm_hour, 2) + pad(t.tm_min, 2)
+            + pad(t.tm_sec, 2) + "-" + pad(Int32(millis % 1000), 3)
     }
 
     private static func parseRunID(_ id: String) -> Int64? {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        let parts = id.split(separator: "-")
-        guard parts.count == 3, let date = formatter.date(from: "\(parts[0])-\(parts[1])"), let ms = Int64(parts[2]) else { return nil }
-        return Int64(date.timeIntervalSince1970) * 1000 + ms
+        let digits = Array(id.utf8.filter { $0 != UInt8(ascii: "-") })
+        guard digits.count == 17, id.utf8.count == 19, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        func number(_ range: Range<Int>) -> Int32 { range.reduce(0) { $0 * 10 + Int32(digits[$1] - 0x30) } }
+        var t = tm()
+        t.tm_year = number(0..<4) - 1900
+        t.tm_mon = number(4..<6) - 1
+        t.tm_mday = number(6..<8)
+        t.tm_hour = number(8..<10)
+        t.tm_min = number(10..<12)
+        t.tm_sec = number(12..<14)
+        return Int64(timegm(&t)) * 1000 + Int64(number(14..<17))
     }
 }
 
@@ -319,7 +330,7 @@ extension Workspace {
 
     /// Saves a run's record to the history.
     public func saveRun(_ report: RunReport) throws(FileSystemError) {
-        guard let data = try? JSONEncoder.splitbook.encode(report) else { return }
-        try AtomicFile.write(data, to: runsDirectory(report.notebook).appendingPathComponent("\(report.runID).json"), durable: false)
+        try AtomicFile.write(Data(report.jsonText.utf8), to: runsDirectory(report.notebook).appendingPathComponent("\(report.runID).json"),
+                             durable: false)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookSpec
 
 /// What happened to each cell in a run, and the run as a whole. Saved as the
 /// run's history record (`runs/NAME/<run>.json`) and printed by `--json`.
@@ -50,7 +51,66 @@ public struct RunReport: Codable, Sendable {
     public var params: [String: String]
     public var cells: [CellResult]
 
+    /// The record as JSON, written by hand (this runs on every run, even a
+    /// no-op one, where `JSONEncoder` would cost more than the rest of it).
+    /// Same keys and shapes as the `Codable` conformance, which reads it back.
+    public var jsonText: String {
+        var w = JSONWriter(capacity: 256 + 400 * cells.count)
+        w.beginObject()
+        w.key("cells"); w.beginArray()
+        for c in cells {
+            w.beginObject()
+            w.key("duration"); w.double(c.duration)
+            w.key("earlyCutoff"); w.bool(c.earlyCutoff)
+            w.string("id", c.id)
+            if let key = c.key { w.string("key", key.hex) }
+            w.key("metrics"); w.beginObject(); for name in c.metrics.keys.sorted() { w.key(name); w.double(c.metrics[name]!) }; w.endObject()
+            w.key("outputs"); w.beginObject()
+            for path in c.outputs.keys.sorted() {
+                let o = c.outputs[path]!
+                w.key(path); w.beginObject()
+                w.string("digest", o.digest.hex); w.key("executable"); w.bool(o.executable)
+                w.string("kind", o.kind.rawValue); w.key("size"); w.int(Int(o.size))
+                w.endObject()
+            }
+            w.endObject()
+            w.key("reasons"); w.beginArray(); for r in c.reasons { w.string(r) }; w.endArray()
+            w.key("saved"); w.double(c.saved)
+            w.string("stage", c.stage)
+            w.string("status", c.status.rawValue)
+            if let d = c.stderr { w.string("stderr", d.hex) }
+            if let d = c.stdout { w.string("stdout", d.hex) }
+            w.key("warnings"); w.beginArray(); for x in c.warnings { w.string(x) }; w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.key("duration"); w.double(duration)
+        w.string("notebook", notebook)
+        w.string("notebookPath", notebookPath)
+        w.stringMap("params", params)
+        w.string("runID", runID)
+        w.string("startedAt", ISOTime.string(startedAt))
+        w.key("version"); w.int(version)
+        w.endObject()
+        return w.text
+    }
+
     public func count(_ status: Status) -> Int { cells.filter { $0.status == status }.count }
     public var saved: Double { cells.filter { $0.status == .cached }.map(\.saved).reduce(0, +) }
     public var failed: Bool { cells.contains { $0.status == .failed } }
+}
+
+/// ISO 8601 UTC timestamps (`2026-11-25T00:33:21Z`) without a DateFormatter,
+/// whose ICU set-up costs milliseconds per process.
+enum ISOTime {
+    static func string(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        func pad(_ v: Int32, _ width: Int = 2) -> String {
+            let digits = String(v)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday))T\(pad(t.tm_hour)):\(pad(t.tm_min)):\(pad(t.tm_sec))Z"
+    }
 }

@@ -51,6 +51,7 @@ public enum AtomicFile {
 
     /// `mkdir -p`.
     public static func makeDirectory(_ path: String) throws(FileSystemError) {
+        if FileIdentity.of(path)?.kind == .directory { return }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {

@@ -164,6 +164,13 @@ public struct StoredItem: Hashable, Sendable, Codable {
     public var executable: Bool
     /// Bytes of the file, or of the tree's manifest.
     public var size: Int64
+
+    public init(kind: Kind, digest: Digest, executable: Bool, size: Int64) {
+        self.kind = kind
+        self.digest = digest
+        self.executable = executable
+        self.size = size
+    }
 }
 
 /// Fast file copies (`copy_file_range`, falling back to read/write).

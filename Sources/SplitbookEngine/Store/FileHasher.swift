@@ -39,15 +39,18 @@ public final class FileHasher: @unchecked Sendable {
     }
 
     private func load(_ text: String) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
-        guard lines.popFirst() == "splitbook-hashes 1" else { return }
-        for line in lines {
-            let fields = line.split(separator: " ", maxSplits: 7)
-            guard fields.count == 8, let digest = Digest(hex: String(fields[0])),
-                  let dev = UInt64(fields[1]), let ino = UInt64(fields[2]), let size = Int64(fields[3]),
-                  let mtime = Int64(fields[4]), let ctime = Int64(fields[5]), let at = Int64(fields[6]) else { continue }
+        var first = true
+        LineRecords.forEach(in: text, maxFields: 8) { f in
+            if first {
+                first = false
+                return f.joined(separator: " ") == "splitbook-hashes 1"
+            }
+            guard f.count == 8, let digest = Digest(hex: String(f[0])),
+                  let dev = UInt64(f[1]), let ino = UInt64(f[2]), let size = Int64(f[3]),
+                  let mtime = Int64(f[4]), let ctime = Int64(f[5]), let at = Int64(f[6]) else { return true }
             let identity = FileIdentity(device: dev, inode: ino, size: size, mtimeNanos: mtime, ctimeNanos: ctime, mode: 0)
-            memo[String(fields[7])] = Entry(digest: digest, identity: identity, hashedAt: at)
+            memo[String(f[7])] = Entry(digest: digest, identity: identity, hashedAt: at)
+            return true
         }
     }
 

@@ -43,7 +43,7 @@ public struct CacheCollector: Sendable {
         let history = RunHistory(workspace: workspace)
         var result = Collected()
         let stateDir = workspace.meta.appendingPathComponent("state")
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: stateDir.path)) ?? [] where name.hasSuffix(".json") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: stateDir.path)) ?? [] where name.hasSuffix(".state") {
             let state = NotebookState.load(from: stateDir.appendingPathComponent(name))
             keptKeys.formUnion(state.cells.values.map(\.key))
         }

@@ -10,7 +10,7 @@ import Foundation
 ///         objects/ab/cdef…        the content store (read-only objects)
 ///         tmp/                    staging for the store and cell directories
 ///         steps/ab/<key>.json     cache entries: step key -> result
-///         state/NAME.json         per notebook: each cell's last step key and outputs
+///         state/NAME.state        per notebook: each cell's last step key and outputs
 ///         runs/NAME/<run>.json    run history
 ///         hashes.v1               file digests memoised on stat
 ///         interpreters.json       resolved interpreters
@@ -35,7 +35,7 @@ public final class Workspace: @unchecked Sendable {
         meta.appendingPathComponent("steps/\(key.hex.prefix(2))/\(key.hex).json")
     }
 
-    public func stateURL(_ notebook: String) -> URL { meta.appendingPathComponent("state/\(notebook).json") }
+    public func stateURL(_ notebook: String) -> URL { meta.appendingPathComponent("state/\(notebook).state") }
 
     public func runsDirectory(_ notebook: String) -> URL { meta.appendingPathComponent("runs/\(notebook)") }
 

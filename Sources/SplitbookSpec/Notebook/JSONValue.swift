@@ -65,6 +65,12 @@ public enum JSONValue: Sendable, Hashable {
     /// Writes `s` as a JSON string literal.
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Fast path: nothing to escape (the usual case for keys, ids, digests, paths).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
