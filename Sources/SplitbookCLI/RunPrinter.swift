@@ -56,14 +56,17 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         case .failed, .skipped, .stale: line += "  " + result.reasons.joined(separator: "; ")
         case .online, .excluded: break
         }
-        say(line)
+        say(String(line.reversed().drop { $0 == " " }.reversed()))
         for warning in result.warnings { say("          warning: \(warning)") }
-        if result.status == .failed, let stderr = result.stderr, let text = output(stderr), !text.isEmpty {
+        if result.status == .failed, !verbose, let stderr = result.stderr, let text = output(stderr), !text.isEmpty {
             for line in text.split(separator: "\n", omittingEmptySubsequences: false).suffix(20) { say("          | \(line)") }
         }
-        if verbose, result.status == .ran, let stdout = result.stdout, let text = output(stdout), !text.isEmpty {
-            for line in text.split(separator: "\n").prefix(50) { say("          > \(line)") }
-        }
+    }
+
+    var wantsLiveOutput: Bool { verbose && !json }
+
+    func cellPrinted(_ id: CellID, stream: String, line: String) {
+        say("  \(id) \(stream == "stderr" ? "!" : "|") \(line)")
     }
 
     func finish(_ report: RunReport) {

@@ -198,3 +198,33 @@ func waitUntilGone(_ pid: Int32) -> Bool {
     }
     return false
 }
+
+@Suite("splitbook run --verbose (the real binary)")
+struct VerboseRunTests {
+    @Test func verboseStreamsEachLineAsTheCellPrintsIt() throws {
+        let p = try Project("""
+            cells:
+              - id: talk
+                secrets: [TOKEN]
+                code: |
+                  echo "first $TOKEN"
+                  echo "to stderr" >&2
+                  sleep 1
+                  echo second
+            """)
+        defer { p.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["TOKEN"] = "hunter2"
+        let result = try p.splitbook(["run", p.notebook, "--verbose"], environment: env)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("  start   talk: never ran\n"))
+        #expect(result.stdout.contains("  talk | first ***\n"))
+        #expect(result.stdout.contains("  talk ! to stderr\n"))
+        #expect(result.stdout.contains("  talk | second\n"))
+        #expect(!result.stdout.contains("hunter2"))
+        // Streamed live: the first line comes out before the cell finishes.
+        let lines = result.stdout.split(separator: "\n")
+        let first = lines.firstIndex { $0.contains("talk | first") }, done = lines.firstIndex { $0.hasPrefix("  ran ") }
+        #expect(first != nil && done != nil && first! < done!)
+    }
+}

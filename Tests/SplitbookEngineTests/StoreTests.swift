@@ -1,6 +1,5 @@
 import Foundation
 import SplitbookEngine
-import Foundation
 import SplitbookTestSupport
 import Testing
 
@@ -171,5 +170,25 @@ struct NotebookStateTests {
         #expect(loaded?.duration == 1.5)
         try Data("garbage\n".utf8).write(to: url)
         #expect(NotebookState.load(from: url).cells.isEmpty, "an unreadable state is an empty one: everything is looked up in steps/")
+    }
+}
+
+@Suite("Large-file digests")
+struct ChunkedDigestTests {
+    @Test func largeFilesHashInChunksAndAgreeWithInMemoryData() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var bytes = Data(count: 80 << 20)
+        bytes[0] = 1
+        bytes[bytes.count - 1] = 2
+        let url = dir.url.appendingPathComponent("big.bin")
+        try bytes.write(to: url)
+        let fromFile = try FileHasher(memoURL: nil).digest(ofFile: url.path)
+        #expect(fromFile == Digest.of(bytes))
+        bytes[40 << 20] = 7  // one byte in the middle chunk
+        try bytes.write(to: url)
+        #expect(try FileHasher(memoURL: nil).digest(ofFile: url.path) != fromFile)
+        // Below the threshold a digest is plain SHA-256 (what `sha256sum` prints).
+        #expect(Digest.of(Data("abc".utf8)).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

@@ -21,6 +21,8 @@ public struct CellJob: Sendable {
     public var secrets: [String: String]
     public var inputs: [(path: RelativePath, source: Input)]
     public var runID: String
+    /// Called with ("stdout" or "stderr", line) while the cell runs (`--verbose`).
+    public var liveOutput: (@Sendable (String, String) -> Void)?
 }
 
 /// How running a cell ended.
@@ -108,11 +110,14 @@ public struct CellExecutor: Sendable {
         }
 
         // 2. Run it.
+        let follower = job.liveOutput.map { LogFollower(stdout: base + "/stdout", stderr: base + "/stderr", mask: mask, emit: $0) }
+        follower?.start()
         let termination = Subprocess.run(Subprocess.Request(
             argv: job.interpreter.command + [scriptPath(base, job)],
             environment: environment(for: job, base: base),
             directory: work, stdoutPath: base + "/stdout", stderrPath: base + "/stderr",
             timeout: job.cell.timeout))
+        follower?.stop()
         let stdout = try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: base + "/stdout") ?? Data()))
         let stderr = try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: base + "/stderr") ?? Data()))
         switch termination {

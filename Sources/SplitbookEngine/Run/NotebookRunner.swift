@@ -7,6 +7,9 @@ public protocol RunObserver: AnyObject {
     func waitingForLock(holder: String)
     func cellStarted(_ id: CellID, reasons: [String])
     func cellFinished(_ result: RunReport.CellResult)
+    /// A line a running cell printed; only asked for when `wantsLiveOutput`.
+    func cellPrinted(_ id: CellID, stream: String, line: String)
+    var wantsLiveOutput: Bool { get }
 }
 
 /// Runs a notebook's offline cells as cached steps (CONTRACT §2, §3): in
@@ -135,7 +138,7 @@ public final class NotebookRunner {
                 let why = results[first]?.status == .failed ? "failed" : "did not run"
                 return finish(node, base(node, .skipped, reasons: ["upstream \(graph.cells[first].id.value) \(why)"]))
             }
-            let job: CellJob
+            var job: CellJob
             do {
                 job = try builder.job(for: node, upstream: outputs, runID: runID)
             } catch {
@@ -192,10 +195,16 @@ public final class NotebookRunner {
                 return finish(node, result)
             }
             observer?.cellStarted(cell.id.value, reasons: reasons)
+            if let observer, observer.wantsLiveOutput {
+                let id = cell.id.value
+                nonisolated(unsafe) let sink = observer
+                job.liveOutput = { stream, line in sink.cellPrinted(id, stream: stream, line: line) }
+            }
             running += 1
             let why = reasons
+            let ready = job
             DispatchQueue.global().async {
-                completions.push((node, why, executor.run(job)))
+                completions.push((node, why, executor.run(ready)))
             }
         }
 

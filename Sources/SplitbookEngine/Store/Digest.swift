@@ -24,8 +24,29 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
 
     private static let hexDigits = Array("0123456789abcdef")
 
-    /// The digest of some bytes.
-    public static func of(_ data: some DataProtocol) -> Digest { Digest(SHA256.hash(data: data)) }
+    /// The digest of some bytes (the same as `FileHasher` gives a file holding them).
+    public static func of(_ data: some DataProtocol) -> Digest {
+        let size = Int64(data.count)
+        guard size >= FileHasher.chunkedThreshold else { return Digest(SHA256.hash(data: data)) }
+        var chunks: [SHA256.Digest] = []
+        var start = data.startIndex
+        while start != data.endIndex {
+            let end = data.index(start, offsetBy: Int(min(FileHasher.chunkSize, Int64(data.distance(from: start, to: data.endIndex)))))
+            chunks.append(SHA256.hash(data: data[start..<end]))
+            start = end
+        }
+        return chunked(size: size, chunks: chunks)
+    }
+
+    /// The digest of content of 64 MiB or more: SHA-256 over a header naming
+    /// the scheme and the size, then the SHA-256 of each 16 MiB chunk in order.
+    /// Chunks hash in parallel; any change to any byte changes the result.
+    static func chunked(size: Int64, chunks: [SHA256.Digest]) -> Digest {
+        var hasher = SHA256()
+        hasher.update(data: Data("splitbook-chunked-sha256 1 \(FileHasher.chunkSize) \(size)\n".utf8))
+        for chunk in chunks { chunk.withUnsafeBytes { hasher.update(bufferPointer: $0) } }
+        return Digest(hasher.finalize())
+    }
 
     /// The digest of a string's UTF-8 bytes.
     public static func of(_ text: String) -> Digest { of(Data(text.utf8)) }

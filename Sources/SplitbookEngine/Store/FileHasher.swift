@@ -110,24 +110,66 @@ public final class FileHasher: @unchecked Sendable {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    /// SHA-256 of a file, read in 1 MiB blocks.
+    /// Files at least this large are hashed in parallel chunks.
+    static let chunkedThreshold: Int64 = 64 << 20
+    static let chunkSize: Int64 = 16 << 20
+
+    /// The content digest of a file: SHA-256 of its bytes, or for files of
+    /// 64 MiB and more a chunked SHA-256 (see `Digest.chunked`) computed on
+    /// all cores, because one core's SHA-256 (about 1.4 GB/s here) is slower
+    /// than the disk cache can deliver.
     static func hashFile(_ path: String) throws(FileSystemError) -> Digest {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError("read", path) }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileSystemError("read", path) }
+        let size = Int64(st.st_size)
+        if size >= chunkedThreshold {
+            let count = Int((size + chunkSize - 1) / chunkSize)
+            let digests = UnsafeMutableBufferPointer<SHA256.Digest?>.allocate(capacity: count)
+            digests.initialize(repeating: nil)
+            defer { digests.deallocate() }
+            let failed = ManagedFlag()
+            // Each iteration writes only its own slot.
+            nonisolated(unsafe) let slots = digests
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                let offset = Int64(i) * chunkSize
+                if let digest = hashRange(fd, from: offset, length: min(chunkSize, size - offset)) {
+                    slots[i] = digest
+                } else {
+                    failed.set()
+                }
+            }
+            guard !failed.isSet, digests.allSatisfy({ $0 != nil }) else { throw FileSystemError("read", path) }
+            return Digest.chunked(size: size, chunks: digests.map { $0! })
+        }
+        guard let digest = hashRange(fd, from: 0, length: size, toEnd: true) else { throw FileSystemError("read", path) }
+        return Digest(digest)
+    }
+
+    /// SHA-256 of `length` bytes at `offset` (or of everything from `offset`
+    /// with `toEnd`), read with pread in 1 MiB blocks.
+    private static func hashRange(_ fd: Int32, from offset: Int64, length: Int64, toEnd: Bool = false) -> SHA256.Digest? {
         var hasher = SHA256()
-        let size = 1 << 20
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        let blockSize = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, size)
+        var position = offset
+        var remaining = length
+        while toEnd || remaining > 0 {
+            let want = toEnd ? blockSize : Int(min(Int64(blockSize), remaining))
+            let n = pread(fd, buffer.baseAddress, want, off_t(position))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileSystemError("read", path)
+                return nil
             }
             if n == 0 { break }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            position += Int64(n)
+            remaining -= Int64(n)
         }
-        return Digest(hasher.finalize())
+        if !toEnd, remaining > 0 { return nil }  // the file shrank while we read it
+        return hasher.finalize()
     }
 }
