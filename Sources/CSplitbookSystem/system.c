@@ -36,7 +36,3 @@ pid_t splitbook_spawn(const char *path, char *const argv[], char *const envp[], 
     if (rc != 0) { errno = rc; return -1; }
     return pid;
 }
-
-int splitbook_syncfs(int fd) {
-    return syncfs(fd);
-}

@@ -13,8 +13,4 @@ ssize_t splitbook_copy_file_range(int fd_in, int fd_out, size_t length);
 pid_t splitbook_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                       int stdout_fd, int stderr_fd);
 
-/// syncfs(2): flushes the filesystem holding `fd` (one call at the end of a run
-/// instead of an fsync per file). Returns 0, or -1 with errno set.
-int splitbook_syncfs(int fd);
-
 #endif

@@ -58,7 +58,7 @@ public final class InterpreterResolver: @unchecked Sendable {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             return try? encoder.encode(memo)
         }
-        if let data { try AtomicFile.write(data, to: memoURL) }
+        if let data { try AtomicFile.write(data, to: memoURL, durable: false) }
     }
 
     /// The command and identity for a cell's language and optional explicit interpreter.

@@ -263,7 +263,6 @@ public final class NotebookRunner {
         if execute {
             try state.save(to: workspace.stateURL(notebook.name))
             try workspace.saveRun(report)
-            workspace.store.syncToDisk()
         }
         return (report, plannedKeys)
     }

@@ -5,7 +5,7 @@ import Foundation
 /// the old content or the new, never a mix; `kill -9` or power loss at any
 /// point leaves at worst a stray temporary file.
 public enum AtomicFile {
-    /// With `durable: false` the data is not fsynced (a later `ContentStore.syncToDisk()` covers it);
+    /// With `durable: false` the data is not fsynced (see `ContentStore` on why that is safe);
     /// the rename still makes the write all-or-nothing for crashes of this process.
     public static func write(_ data: Data, to url: URL, permissions: mode_t = 0o644, durable: Bool = true) throws(FileSystemError) {
         let directory = url.deletingLastPathComponent().path

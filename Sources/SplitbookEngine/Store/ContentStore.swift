@@ -8,10 +8,11 @@ import Foundation
 /// Layout: `objects/ab/cdef...` (the digest split after two hex digits).
 /// Objects are written to `tmp/` first and renamed into place, so after a
 /// crash or `kill -9` an object path either does not exist or holds exactly
-/// the bytes its name promises. Objects are not fsynced one by one (that
-/// would cost a disk flush per cell); a run calls `syncToDisk()` once at its
-/// end, and restoring checks each object's size (`isIntact`), which catches
-/// the truncated files a power loss before that sync can leave on ext4.
+/// the bytes its name promises. Objects are not fsynced (a flush per cell
+/// would cost more than most cells); instead restoring checks each object's
+/// size (`isIntact`), which catches the empty or short files a power loss can
+/// leave on ext4 (data=ordered never exposes stale blocks), and an entry
+/// whose objects are not intact is a miss: the cell reruns.
 /// Nothing ever hands out a hard link to an object: cells and the workspace
 /// get copies, so no cell and no user edit can change a stored object.
 public final class ContentStore: Sendable {
@@ -140,14 +141,6 @@ public final class ContentStore: Sendable {
             if case .file(_, let digest, _) = entry { return contains(digest) }
             return true
         }
-    }
-
-    /// Flushes the store's filesystem: after this, everything stored so far survives power loss.
-    public func syncToDisk() {
-        let fd = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        splitbook_syncfs(fd)
-        close(fd)
     }
 
     /// Removes a file or directory tree if present.

@@ -67,7 +67,7 @@ public final class FileHasher: @unchecked Sendable {
             }
             return out
         }
-        if let text { try AtomicFile.write(Data(text.utf8), to: memoURL) }
+        if let text { try AtomicFile.write(Data(text.utf8), to: memoURL, durable: false) }
     }
 
     /// The digest of a regular file's bytes.
