@@ -13,6 +13,8 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
     private var running: [(CellID, Date)] = []
     private var timer: DispatchSourceTimer?
     private var width = 8
+    /// The per-cell lines printed so far (for the no-op stamp's replay).
+    private(set) var cellLines: [String] = []
 
     /// The outputs directory of the run, to read captured logs back from its store.
     private let objects: URL
@@ -24,8 +26,8 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
     }
 
     func runStarted(notebook: Notebook, runID: String) {
-        guard !json else { return }
         width = notebook.codeCells.map(\.id.value.rawValue.count).max() ?? 8
+        guard !json else { return }
         say("run \(runID) of \(notebook.path)")
         if live {
             let source = DispatchSource.makeTimerSource(queue: .global())
@@ -47,7 +49,6 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
 
     func cellFinished(_ result: RunReport.CellResult) {
         lock.withLock { running.removeAll { $0.0.rawValue == result.id } }
-        guard !json else { return }
         var line = "  " + result.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
             + result.id.padding(toLength: width, withPad: " ", startingAt: 0)
         switch result.status {
@@ -56,7 +57,10 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         case .failed, .skipped, .stale: line += "  " + result.reasons.joined(separator: "; ")
         case .online, .excluded: break
         }
-        say(String(line.reversed().drop { $0 == " " }.reversed()))
+        let trimmed = String(line.reversed().drop { $0 == " " }.reversed())
+        cellLines.append(trimmed)
+        guard !json else { return }
+        say(trimmed)
         for warning in result.warnings { say("          warning: \(warning)") }
         if result.status == .failed, !verbose, let stderr = result.stderr, let text = output(stderr), !text.isEmpty {
             for line in text.split(separator: "\n", omittingEmptySubsequences: false).suffix(20) { say("          | \(line)") }
@@ -73,17 +77,39 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         timer?.cancel()
         clearLiveLine()
         if json {
-            print(Terminal.json(report))
+            print(report.jsonText)
             return
         }
-        var parts = ["\(report.count(.ran)) ran", "\(report.count(.cached)) cached", "\(report.count(.failed)) failed",
-                     "\(report.count(.skipped)) skipped"]
-        if report.count(.online) > 0 { parts.append("\(report.count(.online)) online") }
-        let cutoff = report.cells.filter(\.earlyCutoff).count
-        var summary = parts.joined(separator: ", ") + " in \(Self.seconds(report.duration))"
-        if report.saved > 0 { summary += "; the cache saved \(Self.seconds(report.saved))" }
+        say(Self.summary(ran: report.count(.ran), cached: report.count(.cached), failed: report.count(.failed),
+                         skipped: report.count(.skipped), online: report.count(.online), duration: report.duration,
+                         saved: report.saved, cutoff: report.cells.filter(\.earlyCutoff).count))
+    }
+
+    /// The closing line of a run.
+    static func summary(ran: Int, cached: Int, failed: Int, skipped: Int, online: Int, duration: Double, saved: Double,
+                        cutoff: Int) -> String {
+        var parts = ["\(ran) ran", "\(cached) cached", "\(failed) failed", "\(skipped) skipped"]
+        if online > 0 { parts.append("\(online) online") }
+        var summary = parts.joined(separator: ", ") + " in \(seconds(duration))"
+        if saved > 0 { summary += "; the cache saved \(seconds(saved))" }
         if cutoff > 0 { summary += "; early cutoff kept \(cutoff) cell\(cutoff == 1 ? "" : "s")" }
-        say(summary)
+        return summary
+    }
+
+    /// Prints a replayed no-op run (see `NoopStamp`).
+    static func replay(_ replay: NoopStamp.Replay, runID: String, notebookPath: String, record: String, duration: Double,
+                       json: Bool, verbose: Bool) {
+        if json {
+            print(record)
+            return
+        }
+        var text = "run \(runID) of \(notebookPath)\n"
+        if verbose { text += "  nothing changed since the last run: replayed without loading the notebook\n" }
+        for line in replay.lines { text += line + "\n" }
+        text += summary(ran: 0, cached: Int(replay.summary["cached"] ?? 0), failed: 0, skipped: 0,
+                        online: Int(replay.summary["online"] ?? 0), duration: duration, saved: replay.summary["saved"] ?? 0,
+                        cutoff: 0) + "\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     private func output(_ digest: Digest) -> String? {

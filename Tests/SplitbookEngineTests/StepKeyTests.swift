@@ -50,3 +50,11 @@ struct StepKeyEncodingTests {
         #expect(StepKeyTests.base.canonicalJSON == StepKeyTests.base.json.canonicalJSON)
     }
 }
+
+@Suite("No-op stamp templates")
+struct NoopTemplateTests {
+    @Test func placeholdersAreFilledAndOtherAtSignsKept() {
+        let filled = NoopStamp.fill(#"{"a":"@RUN_ID@","b":"x@y","c":@DURATION@,"d":"@nope@"}"#, ["@RUN_ID@": "r1", "@DURATION@": "0.5"])
+        #expect(filled == #"{"a":"r1","b":"x@y","c":0.5,"d":"@nope@"}"#)
+    }
+}

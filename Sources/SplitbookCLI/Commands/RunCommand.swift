@@ -54,29 +54,56 @@ struct RunCommand: ParsableCommand {
     /// hidden spellings before parsing.
     static let forceHelp = "  --force [<cell>]        Rerun every cell, or just <cell>, ignoring the cache.\n"
 
+    /// The no-op fast path: when nothing the last all-cached run depended on
+    /// has changed, replay it without loading the notebook (see `NoopStamp`).
+    private func replayIfUnchanged(name: String, context: String, outputs: URL, started: Date) throws -> Bool {
+        guard FileIdentity.of(outputs.path) != nil else { return false }
+        let workspace = try Workspace(root: outputs)
+        let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (pid \($0)) to finish...") }
+        defer { withExtendedLifetime(lock) {} }
+        guard let replay = NoopStamp.replay(workspace: workspace, notebook: name, context: context) else { return false }
+        let duration = Date().timeIntervalSince(started)
+        let (runID, record) = try NoopStamp.saveRecord(workspace: workspace, notebook: name, template: replay.recordTemplate,
+                                                       duration: duration)
+        RunPrinter.replay(replay, runID: runID, notebookPath: notebook, record: record, duration: duration, json: json, verbose: verbose)
+        return true
+    }
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
-        let file = try Terminal.loadValid(notebook)
+        let started = Date()
         var options = RunOptions()
         options.params = try Terminal.parseParams(params)
+        options.outputs = URL(fileURLWithPath: outputs)
+        let name = NotebookLoader.stem(of: notebook)
+        let context = NoopStamp.context(params: JSONValue.object(options.params).canonicalJSON, only: only,
+                                        environment: ProcessInfo.processInfo.environment)
+        if !forceAll, forceCell == nil, try replayIfUnchanged(name: name, context: context, outputs: options.outputs, started: started) {
+            return
+        }
+        let file = try Terminal.loadValid(notebook)
         if forceAll { options.force = .all }
         if let forceCell { options.force = .cell(CellID(forceCell)) }
         options.only = only.map { CellID($0) }
         options.jobs = jobs
-        options.outputs = URL(fileURLWithPath: outputs)
         let printer = RunPrinter(json: json, verbose: verbose, outputs: options.outputs)
         let report: RunReport
         let interrupts = Interrupts.forwardToCells()
         defer { withExtendedLifetime(interrupts) {} }
+        let stampFiles: [String]?
         do {
-            report = try NotebookRunner(file: file, options: options).run(observer: printer)
+            (report, stampFiles) = try NotebookRunner(file: file, options: options).runForStamp(observer: printer)
         } catch let error as RunUsageError {
             throw Terminal.usage(error.description)
         }
         printer.finish(report)
+        if let stampFiles {
+            try? NoopStamp.write(workspace: Workspace(root: options.outputs), notebook: name, context: context, files: stampFiles,
+                                 lines: printer.cellLines, report: report)
+        }
         if ProcessGroups.shared.isInterrupted {
             Terminal.error("interrupted: finished cells are cached, interrupted ones are not")
             throw ExitCode(130)

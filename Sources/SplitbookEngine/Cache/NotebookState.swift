@@ -111,8 +111,12 @@ public struct NotebookState: Sendable {
         return out
     }
 
+    /// Writes the state, unless the file already says exactly this (a no-op
+    /// run leaves it untouched, so its identity can vouch for it; see `NoopStamp`).
     public func save(to url: URL) throws(FileSystemError) {
-        try AtomicFile.write(Data(text.utf8), to: url, durable: false)
+        let data = Data(text.utf8)
+        if FileManager.default.contents(atPath: url.path) == data { return }
+        try AtomicFile.write(data, to: url, durable: false)
     }
 }
 

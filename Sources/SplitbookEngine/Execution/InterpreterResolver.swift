@@ -28,6 +28,7 @@ public final class InterpreterResolver: @unchecked Sendable {
     private let memoURL: URL?
     private var memo: [String: ProbeResult] = [:]
     private var resolved: [String: Resolved] = [:]
+    private var consulted = Set<String>()
     private var dirty = false
     private let lock = NSLock()
 
@@ -48,6 +49,9 @@ public final class InterpreterResolver: @unchecked Sendable {
             memo = loaded
         }
     }
+
+    /// Every file whose identity the resolutions so far depended on.
+    public var consultedFiles: Set<String> { lock.withLock { consulted } }
 
     public func save() throws(FileSystemError) {
         guard let memoURL else { return }
@@ -72,13 +76,16 @@ public final class InterpreterResolver: @unchecked Sendable {
             throw Failure(description: "interpreter '\(program)' not found on PATH")
         }
         var result: Resolved
+        lock.withLock { _ = consulted.insert(path) }
         if language == .python {
             let probe = try probePython(launcher: path)
+            lock.withLock { consulted.formUnion([probe.executable, (probe.executable as NSString).resolvingSymlinksInPath]) }
             result = Resolved(command: [probe.executable] + argv.dropFirst(),
                               identity: argv + ["python=\(probe.version)", "executable=\(probe.executable)",
                                                 "digest=\(try digest(probe.executable))"])
         } else {
             let real = (path as NSString).resolvingSymlinksInPath
+            lock.withLock { _ = consulted.insert(real) }
             result = Resolved(command: [path] + argv.dropFirst(), identity: argv + ["executable=\(real)", "digest=\(try digest(real))"])
         }
         lock.withLock { resolved[cacheKey] = result }

@@ -45,14 +45,22 @@ public final class NotebookRunner {
         try perform(execute: true, observer: observer).report
     }
 
+    /// Runs the notebook; when every cell was a cache hit, also returns the
+    /// files that outcome depended on (for `NoopStamp`).
+    public func runForStamp(observer: RunObserver?) throws -> (report: RunReport, stampFiles: [String]?) {
+        let result = try perform(execute: true, observer: observer)
+        return (result.report, result.stampFiles)
+    }
+
     /// What a run would do, executing nothing and changing nothing: each
     /// offline cell cached or stale (with reasons), and the step key computed
     /// for every cell whose upstream is known.
     public func plan() throws -> (report: RunReport, keys: [String: StepKey]) {
-        try perform(execute: false, observer: nil)
+        let result = try perform(execute: false, observer: nil)
+        return (result.report, result.keys)
     }
 
-    private func perform(execute: Bool, observer: RunObserver?) throws -> (report: RunReport, keys: [String: StepKey]) {
+    private func perform(execute: Bool, observer: RunObserver?) throws -> (report: RunReport, keys: [String: StepKey], stampFiles: [String]?) {
         guard let notebook = file.check.notebook, let graph = file.check.graph else {
             throw RunUsageError(description: "the notebook has errors")
         }
@@ -260,11 +268,41 @@ public final class NotebookRunner {
                                cells: order.compactMap { results[$0] })
         try? workspace.hasher.save()
         try? interpreters.save()
+        var stampFiles: [String]?
         if execute {
             try state.save(to: workspace.stateURL(notebook.name))
             try workspace.saveRun(report)
+            let offline = (0..<graph.cells.count).filter { graph.cells[$0].stage == .offline && selected.contains($0) }
+            if options.force == .none, offline.allSatisfy({ results[$0]?.status == .cached && graph.cells[$0].cache }) {
+                stampFiles = stampDependencies(offline, graph: graph, outputs: outputs, workspace: workspace, interpreters: interpreters)
+            } else {
+                NoopStamp.remove(workspace: workspace, notebook: notebook.name)
+            }
         }
-        return (report, plannedKeys)
+        return (report, plannedKeys, stampFiles)
+    }
+
+    /// What an all-cached run's outcome depended on (see `NoopStamp`).
+    private func stampDependencies(_ nodes: [Int], graph: CellGraph, outputs: [Int: [String: StoredItem]], workspace: Workspace,
+                                   interpreters: InterpreterResolver) -> [String] {
+        let root = file.directory.path
+        let workspaceDir = workspace.notebookDirectory(file.check.notebook!.name).path
+        var files = [URL(fileURLWithPath: file.source.path).path, workspace.stateURL(file.check.notebook!.name).path,
+                     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]]
+        files += interpreters.consultedFiles
+        for node in nodes {
+            let cell = graph.cells[node]
+            if case .file(let path) = cell.source { files.append(root + "/" + path.value.rawValue) }
+            for input in cell.inputs where graph.producers[input.value] == nil { NoopStamp.walk(root + "/" + input.value.rawValue, into: &files) }
+            for (path, item) in outputs[node] ?? [:] {
+                NoopStamp.walk(workspaceDir + "/" + path, into: &files)
+                files.append(workspace.store.path(of: item.digest))
+                if item.kind == .tree, let data = workspace.store.data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) {
+                    for case .file(_, let digest, _) in tree.entries { files.append(workspace.store.path(of: digest)) }
+                }
+            }
+        }
+        return files
     }
 
     /// `20261125-003012-345`: UTC time to the millisecond, so ids sort by
