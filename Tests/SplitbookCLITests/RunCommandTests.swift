@@ -169,3 +169,77 @@ struct RunCachingTests {
         #expect(badParam.stderr.contains("the notebook has no param 'factr' (did you mean 'factor'?)"))
     }
 }
+
+@Suite("splitbook run: parallelism and progress (the real binary)")
+struct RunProgressTests {
+    /// Two independent cells that can only finish if they run at the same
+    /// time: each waits (up to 20 s) for the other's marker in $HOME.
+    static let rendezvous = """
+        cells:
+          - id: left
+            timeout: 20
+            code: |
+              touch "$HOME/left"
+              while [ ! -e "$HOME/right" ]; do sleep 0.05; done
+          - id: right
+            timeout: 20
+            code: |
+              touch "$HOME/right"
+              while [ ! -e "$HOME/left" ]; do sleep 0.05; done
+        """
+
+    @Test func independentCellsRunInParallelWithJobs() throws {
+        let p = try Project(Self.rendezvous)
+        defer { p.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = p.url.path
+        let run = try p.run(["--jobs", "2"], environment: env)
+        #expect(run.statuses == ["left": "ran", "right": "ran"], "\(run.result.stdout)")
+    }
+
+    @Test func oneJobRunsOneCellAtATime() throws {
+        let p = try Project(Self.rendezvous.replacingOccurrences(of: "timeout: 20", with: "timeout: 1"))
+        defer { p.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = p.url.path
+        let run = try p.run(["--jobs", "1"], environment: env)
+        #expect(run.statuses["left"] == "failed", "left waits in vain for right, which has not started")
+    }
+
+    @Test func aTerminalGetsALiveLineAndPipesGetPlainLines() throws {
+        let p = try Project("""
+            cells:
+              - id: slow
+                code: sleep 1
+            """)
+        defer { p.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "CI")
+        let tty = try Process.capture(URL(fileURLWithPath: "/usr/bin/script"),
+                                      ["-qec", "\(Binary.url.path) run \(p.notebook)", "/dev/null"], in: p.url, environment: env)
+        #expect(tty.status == 0)
+        #expect(tty.stdout.contains("running slow 0."), "the live line shows the running cell and its elapsed time")
+        #expect(tty.stdout.contains("\r\u{1B}[K"))
+        let piped = try p.splitbook(["run", p.notebook, "--force"], environment: env)
+        #expect(!piped.stdout.contains("\u{1B}"), "no escape codes in a pipe")
+        #expect(!piped.stderr.contains("\u{1B}"))
+    }
+}
+
+@Suite("The bundled notebooks (the real binary)")
+struct BundledNotebookRunTests {
+    @Test(arguments: ["intro", "rag_assistant", "churn_model", "dataset_generation"])
+    func runsColdThenFullyCached(name: String) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try FileManager.default.copyItem(at: Binary.packageRoot.appendingPathComponent("notebooks"), to: dir.url.appendingPathComponent("notebooks"))
+        let cold = try Binary.run(["run", "notebooks/\(name).yaml", "--json"], in: dir.url)
+        #expect(cold.status == 0, "\(cold.stderr)\(cold.stdout.suffix(2000))")
+        let report = try JSONDecoder().decode(Report.self, from: Data(cold.stdout.utf8))
+        #expect(report.cells.filter { $0.status == "ran" }.count >= 3)
+        #expect(!report.cells.contains { $0.status == "failed" || $0.status == "skipped" })
+        let warm = try Binary.run(["run", "notebooks/\(name).yaml", "--json"], in: dir.url)
+        let again = try JSONDecoder().decode(Report.self, from: Data(warm.stdout.utf8))
+        #expect(!again.cells.contains { $0.status == "ran" }, "a second run executes nothing")
+    }
+}

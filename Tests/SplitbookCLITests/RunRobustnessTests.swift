@@ -3,11 +3,12 @@ import SplitbookTestSupport
 import Testing
 
 /// Starts `splitbook ARGS` in the background and returns the process.
-func launch(_ project: Project, _ arguments: [String]) throws -> Process {
+func launch(_ project: Project, _ arguments: [String], environment: [String: String]? = nil) throws -> Process {
     let process = Process()
     process.executableURL = Binary.url
     process.arguments = arguments
     process.currentDirectoryURL = project.url
+    if let environment { process.environment = environment }
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
@@ -53,13 +54,7 @@ struct RunRobustnessTests {
     @Test func killNineMidCellThenARerunIsCorrect() throws {
         let p = try Project(slowChain)
         defer { p.remove() }
-        let process = Process()
-        process.executableURL = Binary.url
-        process.arguments = ["run", p.notebook]
-        process.currentDirectoryURL = p.url
-        process.environment = environment(home: p.url)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try launch(p, ["run", p.notebook], environment: environment(home: p.url))
         #expect(waitForFile(p, "started"))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -79,14 +74,7 @@ struct RunRobustnessTests {
     @Test func sigintStopsTheCellAndCachesNothingHalfDone() throws {
         let p = try Project(slowChain)
         defer { p.remove() }
-        let process = Process()
-        process.executableURL = Binary.url
-        process.arguments = ["run", p.notebook]
-        process.currentDirectoryURL = p.url
-        process.environment = environment(home: p.url)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try launch(p, ["run", p.notebook], environment: environment(home: p.url))
         #expect(waitForFile(p, "started"))
         let sent = Date()
         kill(process.processIdentifier, SIGINT)
