@@ -57,6 +57,7 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         case .failed, .skipped, .stale: line += "  " + result.reasons.joined(separator: "; ")
         case .online, .excluded: break
         }
+        for name in result.newVersions { line += "  published \(name) v\(result.published[name] ?? 0)" }
         let trimmed = String(line.reversed().drop { $0 == " " }.reversed())
         cellLines.append(trimmed)
         guard !json else { return }

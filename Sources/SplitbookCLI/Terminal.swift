@@ -40,10 +40,11 @@ enum Terminal {
     }
 
     /// Loads a notebook and prints its diagnostics; exits 2 when it has errors.
-    static func loadValid(_ path: String) throws -> NotebookFile {
+    /// `registry` answers whether artifacts the notebook uses but does not publish exist.
+    static func loadValid(_ path: String, registry: ArtifactRegistry? = nil) throws -> NotebookFile {
         let file: NotebookFile
         do {
-            file = try NotebookFile(path: path)
+            file = try NotebookFile(path: path, registryHas: { registry?.has($0) ?? false })
         } catch {
             Terminal.error("\(error)")
             throw invalidInput

@@ -54,6 +54,8 @@ public struct Report: Decodable, Sendable {
         public let warnings: [String]
         public let metrics: [String: Double]
         public let earlyCutoff: Bool
+        public let published: [String: Int]
+        public let newVersions: [String]
         public let key: String?
         public let stdout: String?
         public let stderr: String?

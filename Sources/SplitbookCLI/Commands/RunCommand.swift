@@ -49,6 +49,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
     var outputs: String = "outputs"
 
+    @Option(help: ArgumentHelp("The artifact registry (default: $SPLITBOOK_REGISTRY, else <outputs>/registry).", valueName: "dir"))
+    var registry: String?
+
     /// `--force` takes an optional cell: ArgumentParser has no optional-value
     /// options, so `Splitbook.runAndExit` rewrites `--force [CELL]` into these
     /// hidden spellings before parsing.
@@ -78,13 +81,14 @@ struct RunCommand: ParsableCommand {
         var options = RunOptions()
         options.params = try Terminal.parseParams(params)
         options.outputs = URL(fileURLWithPath: outputs)
+        options.registry = ArtifactRegistry.location(flag: registry, outputs: options.outputs, environment: ProcessInfo.processInfo.environment)
         let name = NotebookLoader.stem(of: notebook)
         let context = NoopStamp.context(params: JSONValue.object(options.params).canonicalJSON, only: only,
-                                        environment: ProcessInfo.processInfo.environment)
+                                        registry: options.registry.path, environment: ProcessInfo.processInfo.environment)
         if !forceAll, forceCell == nil, try replayIfUnchanged(name: name, context: context, outputs: options.outputs, started: started) {
             return
         }
-        let file = try Terminal.loadValid(notebook)
+        let file = try Terminal.loadValid(notebook, registry: ArtifactRegistry(root: options.registry))
         if forceAll { options.force = .all }
         if let forceCell { options.force = .cell(CellID(forceCell)) }
         options.only = only.map { CellID($0) }

@@ -11,6 +11,7 @@ struct KeyBuilder {
     let workspace: Workspace
     let interpreters: InterpreterResolver
     let callerEnvironment: [String: String]
+    let registry: ArtifactRegistry
 
     /// Builds the job for `node`, given the outputs of the cells it depends on.
     func job(for node: Int, upstream: [Int: [String: StoredItem]], runID: String) throws -> CellJob {
@@ -51,13 +52,21 @@ struct KeyBuilder {
         }
         var uses: [String: Digest] = [:]
         for use in cell.uses {
-            guard let publisher = graph.publishers[use.value.name],
-                  let path = graph.cells[publisher].publish.first(where: { $0.artifact.value == use.value.name })?.path.value,
-                  let item = upstream[publisher]?[path.rawValue] else {
-                throw CellSetupError("cell '\(cell.id.value)' uses '\(use.value)', which is not available yet")
+            let reference = use.value
+            let inNotebook = reference.selector == .alias("latest") ? graph.publishers[reference.name] : nil
+            if let publisher = inNotebook {
+                // This run's own publication (its publisher ran or was restored before this cell).
+                guard let path = graph.cells[publisher].publish.first(where: { $0.artifact.value == reference.name })?.path.value,
+                      let item = upstream[publisher]?[path.rawValue] else {
+                    throw CellSetupError("cell '\(cell.id.value)' uses '\(reference)', which is not available yet")
+                }
+                uses[reference.description] = item.digest
+                inputs.append((RelativePath(normalized: "artifacts/\(reference.name)"), .stored(item)))
+            } else {
+                let (path, digest) = try resolveFromRegistry(reference, cell: cell.id.value)
+                uses[reference.description] = digest
+                inputs.append((RelativePath(normalized: "artifacts/\(reference.name)"), .source(path: path, digest: digest)))
             }
-            uses[use.value.description] = item.digest
-            inputs.append((RelativePath(normalized: "artifacts/\(use.value.name)"), .stored(item)))
         }
 
         let visible = cell.params.map { names in Set(names.map(\.value)) }
@@ -76,6 +85,33 @@ struct KeyBuilder {
                           env: env, inputs: inputDigests, needs: needs, uses: uses)
         return CellJob(notebook: notebook.name, cell: cell, key: key, interpreter: interpreter, script: script, params: cellParams,
                        env: env, secrets: secrets, inputs: inputs, runID: runID)
+    }
+}
+
+extension KeyBuilder {
+    /// The content path and verified digest of a registry artifact version.
+    func resolveFromRegistry(_ reference: ArtifactReference, cell: CellID) throws -> (String, Digest) {
+        let version: Int
+        do {
+            version = try registry.resolve(reference)
+        } catch {
+            throw CellSetupError("cell '\(cell)' uses '\(reference)': \(error)")
+        }
+        let path = registry.contentPath(reference.name, version).path
+        guard let lineage = registry.lineage(reference.name, version) else {
+            throw CellSetupError("registry artifact \(reference.name) version \(version) has no readable lineage.json")
+        }
+        let digest: Digest
+        switch FileIdentity.of(path)?.kind {
+        case .file?: digest = try workspace.hasher.digest(ofFile: path)
+        case .directory?: digest = try Tree.scan(path, hasher: workspace.hasher).digest
+        default: throw CellSetupError("registry artifact \(reference.name) version \(version) has no content")
+        }
+        guard digest == lineage.contentHash else {
+            throw CellSetupError("registry artifact \(reference.name) version \(version) was modified after it was published "
+                                 + "(content \(digest.short), lineage says \(lineage.contentHash.short)); versions are immutable")
+        }
+        return (path, digest)
     }
 }
 

@@ -24,9 +24,9 @@ public enum NoopStamp {
     static let header = "splitbook-noop 1"
 
     /// What must match besides files: options and the environment that steers key computation.
-    public static func context(params: String, only: String?, environment: [String: String]) -> String {
+    public static func context(params: String, only: String?, registry: String, environment: [String: String]) -> String {
         let env = ["PATH", "HOME", "PYENV_VERSION", "VIRTUAL_ENV", "CONDA_PREFIX"].map { "\($0)=\(environment[$0] ?? "")" }
-        return (["format=\(StepKey.formatVersion)", "params=\(params)", "only=\(only ?? "")"] + env)
+        return (["format=\(StepKey.formatVersion)", "params=\(params)", "only=\(only ?? "")", "registry=\(registry)"] + env)
             .joined(separator: "\u{1F}").replacingOccurrences(of: "\n", with: "\u{1E}")
     }
 

@@ -87,8 +87,9 @@ public final class NotebookRunner {
         observer?.runStarted(notebook: notebook, runID: runID)
 
         let interpreters = InterpreterResolver(hasher: workspace.hasher, environment: callerEnvironment, memoURL: workspace.interpretersURL)
+        let registry = ArtifactRegistry(root: options.registry)
         let builder = KeyBuilder(notebook: notebook, directory: file.directory, graph: graph, params: params, workspace: workspace,
-                                 interpreters: interpreters, callerEnvironment: callerEnvironment)
+                                 interpreters: interpreters, callerEnvironment: callerEnvironment, registry: registry)
         let executor = CellExecutor(workspace: workspace, callerEnvironment: callerEnvironment)
         var state = NotebookState.load(from: workspace.stateURL(notebook.name))
         let workspaceDir = workspace.notebookDirectory(notebook.name).path
@@ -125,6 +126,27 @@ public final class NotebookRunner {
                 if current != item.digest {
                     try workspace.store.materialize(item, to: target)
                     workspace.hasher.forget(under: target)
+                }
+            }
+        }
+
+        /// Publishes a finished cell's artifacts (cached cells too: publishing is
+        /// idempotent, and the registry may be new or another one).
+        func publish(_ node: Int, key: StepKey, keyDigest: Digest, into result: inout RunReport.CellResult) {
+            let cell = graph.cells[node]
+            for publication in cell.publish {
+                guard let item = outputs[node]?[publication.path.value.rawValue] else { continue }
+                let lineage = ArtifactRegistry.Lineage(
+                    artifact: publication.artifact.value.rawValue, version: 0, kind: item.kind.rawValue, contentHash: item.digest,
+                    size: item.size, notebook: notebook.name, notebookPath: file.source.path, cell: cell.id.value.rawValue,
+                    stepKey: keyDigest, runID: runID, params: key.params, inputs: key.inputs, publishedAt: Date())
+                do {
+                    let published = try registry.publish(publication.artifact.value, item: item, store: workspace.store, lineage: lineage)
+                    result.published[published.artifact.rawValue] = published.version
+                    if published.created { result.newVersions.append(published.artifact.rawValue) }
+                } catch {
+                    result.status = .failed
+                    result.reasons.append("cannot publish '\(publication.artifact.value)' to the registry: \(error)")
                 }
             }
         }
@@ -181,6 +203,7 @@ public final class NotebookRunner {
                         result.earlyCutoff = true
                         result.reasons = ["kept: upstream \(graph.cells[first].id.value) reran with identical output"]
                     }
+                    if execute { publish(node, key: job.key, keyDigest: key, into: &result) }
                     return finish(node, result)
                 }
             }
@@ -233,6 +256,7 @@ public final class NotebookRunner {
                 result.stdout = entry.stdout
                 result.stderr = entry.stderr
                 result.outputs = entry.outputs
+                publish(node, key: entry.components, keyDigest: entry.key, into: &result)
                 finish(node, result)
             case .failed(let failure):
                 var result = base(node, .failed, reasons: [failure.message] + (failure.keptDirectory.map { ["its working directory is kept at \($0)"] } ?? []))
@@ -274,7 +298,8 @@ public final class NotebookRunner {
             try workspace.saveRun(report)
             let offline = (0..<graph.cells.count).filter { graph.cells[$0].stage == .offline && selected.contains($0) }
             if options.force == .none, offline.allSatisfy({ results[$0]?.status == .cached && graph.cells[$0].cache }) {
-                stampFiles = stampDependencies(offline, graph: graph, outputs: outputs, workspace: workspace, interpreters: interpreters)
+                stampFiles = stampDependencies(offline, graph: graph, outputs: outputs, workspace: workspace, interpreters: interpreters,
+                                               registry: registry)
             } else {
                 NoopStamp.remove(workspace: workspace, notebook: notebook.name)
             }
@@ -284,7 +309,7 @@ public final class NotebookRunner {
 
     /// What an all-cached run's outcome depended on (see `NoopStamp`).
     private func stampDependencies(_ nodes: [Int], graph: CellGraph, outputs: [Int: [String: StoredItem]], workspace: Workspace,
-                                   interpreters: InterpreterResolver) -> [String] {
+                                   interpreters: InterpreterResolver, registry: ArtifactRegistry) -> [String] {
         let root = file.directory.path
         let workspaceDir = workspace.notebookDirectory(file.check.notebook!.name).path
         var files = [URL(fileURLWithPath: file.source.path).path, workspace.stateURL(file.check.notebook!.name).path,
@@ -293,6 +318,17 @@ public final class NotebookRunner {
         for node in nodes {
             let cell = graph.cells[node]
             if case .file(let path) = cell.source { files.append(root + "/" + path.value.rawValue) }
+            // What the registry says about the artifacts this cell publishes or loads.
+            for name in cell.publish.map(\.artifact.value) + cell.uses.map(\.value.name) {
+                let dir = registry.root.appendingPathComponent(name.rawValue).path
+                NoopStamp.walk(dir + "/aliases", into: &files)
+                for version in registry.versions(name) { files.append(dir + "/versions/\(version)/lineage.json") }
+            }
+            for use in cell.uses where !(use.value.selector == .alias("latest") && graph.publishers[use.value.name] != nil) {
+                if let version = try? registry.resolve(use.value) {
+                    NoopStamp.walk(registry.contentPath(use.value.name, version).path, into: &files)
+                }
+            }
             for input in cell.inputs where graph.producers[input.value] == nil { NoopStamp.walk(root + "/" + input.value.rawValue, into: &files) }
             for (path, item) in outputs[node] ?? [:] {
                 NoopStamp.walk(workspaceDir + "/" + path, into: &files)

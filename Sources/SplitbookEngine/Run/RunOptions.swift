@@ -17,6 +17,8 @@ public struct RunOptions: Sendable {
     public var jobs: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Where runs write (`--outputs`).
     public var outputs: URL = URL(fileURLWithPath: "outputs")
+    /// The artifact registry (`--registry`, `SPLITBOOK_REGISTRY`, default `outputs/registry`).
+    public var registry: URL = URL(fileURLWithPath: "outputs/registry")
 
     public init() {}
 }

@@ -40,6 +40,10 @@ public struct RunReport: Codable, Sendable {
         public var outputs: [String: StoredItem]
         /// Kept when upstream reran with identical output (early cutoff).
         public var earlyCutoff: Bool
+        /// Artifacts published: name -> registry version.
+        public var published: [String: Int] = [:]
+        /// The artifacts among `published` that got a new version in this run.
+        public var newVersions: [String] = []
     }
 
     public var version = RunReport.formatVersion
@@ -65,6 +69,7 @@ public struct RunReport: Codable, Sendable {
             w.string("id", c.id)
             if let key = c.key { w.string("key", key.hex) }
             w.key("metrics"); w.beginObject(); for name in c.metrics.keys.sorted() { w.key(name); w.double(c.metrics[name]!) }; w.endObject()
+            w.key("newVersions"); w.beginArray(); for name in c.newVersions { w.string(name) }; w.endArray()
             w.key("outputs"); w.beginObject()
             for path in c.outputs.keys.sorted() {
                 let o = c.outputs[path]!
@@ -74,6 +79,7 @@ public struct RunReport: Codable, Sendable {
                 w.endObject()
             }
             w.endObject()
+            w.key("published"); w.beginObject(); for name in c.published.keys.sorted() { w.key(name); w.int(c.published[name]!) }; w.endObject()
             w.key("reasons"); w.beginArray(); for r in c.reasons { w.string(r) }; w.endArray()
             w.key("saved"); w.double(c.saved)
             w.string("stage", c.stage)
