@@ -55,14 +55,21 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         case .ran: line += "  \(Self.seconds(result.duration))" + (result.reasons.isEmpty ? "" : "  (\(result.reasons.joined(separator: "; ")))")
         case .cached: if !result.reasons.isEmpty { line += "  (\(result.reasons.joined(separator: "; ")))" }
         case .failed, .skipped, .stale: line += "  " + result.reasons.joined(separator: "; ")
-        case .online, .excluded: break
+        case .online: if !result.reasons.isEmpty { line += "  (\(result.reasons.joined(separator: "; ")))" }
+        case .excluded: break
         }
         for name in result.newVersions { line += "  published \(name) v\(result.published[name] ?? 0)" }
+        if result.stage == "online", let p50 = result.metrics["latency_p50_ms"], let p95 = result.metrics["latency_p95_ms"] {
+            line += String(format: "  latency p50 %.1f ms, p95 %.1f ms", p50, p95)
+        }
         let trimmed = String(line.reversed().drop { $0 == " " }.reversed())
         cellLines.append(trimmed)
         guard !json else { return }
         say(trimmed)
-        for warning in result.warnings { say("          warning: \(warning)") }
+        for warning in result.warnings {
+            // A rendered diagnostic (file:line:col, source line, notes) prints as it is.
+            say(warning.contains("\n") ? String(warning.dropLast(warning.hasSuffix("\n") ? 1 : 0)) : "          warning: \(warning)")
+        }
         if result.status == .failed, !verbose, let stderr = result.stderr, let text = output(stderr), !text.isEmpty {
             for line in text.split(separator: "\n", omittingEmptySubsequences: false).suffix(20) { say("          | \(line)") }
         }

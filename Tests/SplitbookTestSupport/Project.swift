@@ -56,6 +56,7 @@ public struct Report: Decodable, Sendable {
         public let earlyCutoff: Bool
         public let published: [String: Int]
         public let newVersions: [String]
+        public let samples: String?
         public let key: String?
         public let stdout: String?
         public let stderr: String?

@@ -22,10 +22,12 @@ public struct CacheEntry: Codable, Sendable {
     public var duration: Double
     public var runID: String
     public var createdAt: Date
+    /// For an online endpoint: the stored JSON of its samples' requests, responses and latencies.
+    public var samples: Digest?
 
     public init(key: Digest, notebook: String, cell: String, components: StepKey, outputs: [String: StoredItem], stdout: Digest,
                 stderr: Digest, display: [DisplayItem], metrics: [String: Double], warnings: [String], duration: Double,
-                runID: String, createdAt: Date) {
+                runID: String, createdAt: Date, samples: Digest? = nil) {
         self.key = key
         self.notebook = notebook
         self.cell = cell
@@ -39,6 +41,7 @@ public struct CacheEntry: Codable, Sendable {
         self.duration = duration
         self.runID = runID
         self.createdAt = createdAt
+        self.samples = samples
     }
 
     /// Digest over all outputs: what a cell that `needs` this one sees.
@@ -49,7 +52,7 @@ public struct CacheEntry: Codable, Sendable {
     }
 
     /// Every object the entry refers to.
-    public var objects: [Digest] { outputs.values.map(\.digest) + [stdout, stderr] + display.map(\.digest) }
+    public var objects: [Digest] { outputs.values.map(\.digest) + [stdout, stderr] + display.map(\.digest) + [samples].compactMap { $0 } }
 }
 
 /// One file from a cell's display directory.

@@ -12,6 +12,7 @@ import Foundation
 ///     o <file|tree> <digest> <x|-> <size> <output path>
 ///     d <digest> <display file name>
 ///     m <number> <metric name>
+///     s <digest of an online endpoint's sample results>
 ///
 /// `o`, `d` and `m` lines belong to the `cell` line above them. Paths and
 /// names come last on their line, so they may contain spaces.
@@ -27,6 +28,7 @@ public struct NotebookState: Sendable {
         public var stderr: Digest
         public var display: [DisplayItem]
         public var metrics: [String: Double]
+        public var samples: Digest?
 
         public init(_ entry: CacheEntry) {
             key = entry.key
@@ -36,6 +38,7 @@ public struct NotebookState: Sendable {
             stderr = entry.stderr
             display = entry.display
             metrics = entry.metrics
+            samples = entry.samples
         }
 
         init(key: Digest, duration: Double, stdout: Digest, stderr: Digest) {
@@ -82,6 +85,9 @@ public struct NotebookState: Sendable {
                 let rest = f.dropFirst(2).joined(separator: " ")
                 guard f.count >= 3, current != nil, let digest = Digest(hex: String(f[1])) else { return false }
                 current!.cell.display.append(DisplayItem(name: rest, digest: digest))
+            case "s":
+                guard f.count >= 2, current != nil, let digest = Digest(hex: String(f[1])) else { return false }
+                current!.cell.samples = digest
             case "m":
                 let rest = f.dropFirst(2).joined(separator: " ")
                 guard f.count >= 3, current != nil, let value = Double(f[1]) else { return false }
@@ -107,6 +113,7 @@ public struct NotebookState: Sendable {
             }
             for d in c.display { out += "d \(d.digest.hex) \(d.name)\n" }
             for name in c.metrics.keys.sorted() { out += "m \(c.metrics[name]!) \(name)\n" }
+            if let samples = c.samples { out += "s \(samples.hex)\n" }
         }
         return out
     }

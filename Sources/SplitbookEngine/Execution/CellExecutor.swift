@@ -21,6 +21,8 @@ public struct CellJob: Sendable {
     public var secrets: [String: String]
     public var inputs: [(path: RelativePath, source: Input)]
     public var runID: String
+    /// The notebook-wide latency budget (online cells).
+    public var notebookBudgetMs: Double?
     /// Called with ("stdout" or "stderr", line) while the cell runs (`--verbose`).
     public var liveOutput: (@Sendable (String, String) -> Void)?
 }
@@ -78,33 +80,9 @@ public struct CellExecutor: Sendable {
         }
 
         // 1. The cell's world: its inputs and nothing else.
-        var placed: [(path: String, identity: FileIdentity?, digest: Digest, isTree: Bool)] = []
+        let placed: [PlacedInput]
         do {
-            try AtomicFile.makeDirectory(work)
-            try AtomicFile.makeDirectory(base + "/display")
-            try AtomicFile.makeDirectory(base + "/tmp")
-            for (path, source) in job.inputs {
-                let target = work + "/" + path.rawValue
-                switch source {
-                case .stored(let item):
-                    try workspace.store.materialize(item, to: target)
-                    placed.append((target, FileIdentity.of(target), item.digest, item.kind == .tree))
-                case .source(let origin, let digest):
-                    try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
-                    let isTree = FileIdentity.of(origin)?.kind == .directory
-                    if isTree { try FileCopy.copyTree(from: origin, to: target) } else {
-                        try FileCopy.copy(from: origin, to: target, permissions: FileIdentity.of(origin)?.isExecutable == true ? 0o755 : 0o644)
-                    }
-                    placed.append((target, FileIdentity.of(target), digest, isTree))
-                }
-            }
-            try AtomicFile.write(job.script, to: URL(fileURLWithPath: scriptPath(base, job)), durable: false)
-            try AtomicFile.write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: URL(fileURLWithPath: base + "/params.json"),
-                                 durable: false)
-            if job.cell.language == .python {
-                try AtomicFile.write(Data(PythonHelper.source.utf8), to: URL(fileURLWithPath: base + "/lib/" + PythonHelper.fileName),
-                                     durable: false)
-            }
+            placed = try prepare(job, base: base, work: work)
         } catch {
             return fail("cannot prepare the cell's directory: \(error)")
         }
@@ -194,11 +172,51 @@ public struct CellExecutor: Sendable {
         return .succeeded(entry)
     }
 
-    private func scriptPath(_ base: String, _ job: CellJob) -> String {
+    /// An input as placed in a cell directory, to check afterwards that the cell left it alone.
+    struct PlacedInput {
+        var path: String
+        var identity: FileIdentity?
+        var digest: Digest
+        var isTree: Bool
+    }
+
+    /// Makes `work` hold exactly the job's inputs, and writes the script, the
+    /// params file and (for Python) the helper module beside it under `base`.
+    func prepare(_ job: CellJob, base: String, work: String) throws -> [PlacedInput] {
+        var placed: [PlacedInput] = []
+        try AtomicFile.makeDirectory(work)
+        try AtomicFile.makeDirectory(base + "/display")
+        try AtomicFile.makeDirectory(base + "/tmp")
+        for (path, source) in job.inputs {
+            let target = work + "/" + path.rawValue
+            switch source {
+            case .stored(let item):
+                try workspace.store.materialize(item, to: target)
+                placed.append(PlacedInput(path: target, identity: FileIdentity.of(target), digest: item.digest, isTree: item.kind == .tree))
+            case .source(let origin, let digest):
+                try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
+                let isTree = FileIdentity.of(origin)?.kind == .directory
+                if isTree { try FileCopy.copyTree(from: origin, to: target) } else {
+                    try FileCopy.copy(from: origin, to: target, permissions: FileIdentity.of(origin)?.isExecutable == true ? 0o755 : 0o644)
+                }
+                placed.append(PlacedInput(path: target, identity: FileIdentity.of(target), digest: digest, isTree: isTree))
+            }
+        }
+        try AtomicFile.write(job.script, to: URL(fileURLWithPath: scriptPath(base, job)), durable: false)
+        try AtomicFile.write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: URL(fileURLWithPath: base + "/params.json"),
+                             durable: false)
+        if job.cell.language == .python {
+            try AtomicFile.write(Data(PythonHelper.source.utf8), to: URL(fileURLWithPath: base + "/lib/" + PythonHelper.fileName),
+                                 durable: false)
+        }
+        return placed
+    }
+
+    func scriptPath(_ base: String, _ job: CellJob) -> String {
         "\(base)/\(job.cell.id.value).\(job.cell.language.scriptExtension)"
     }
 
-    private func environment(for job: CellJob, base: String) -> [String: String] {
+    func environment(for job: CellJob, base: String) -> [String: String] {
         var env: [String: String] = [:]
         for name in ["PATH", "HOME", "LANG"] { env[name] = callerEnvironment[name] }
         env["PATH"] = env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"

@@ -84,7 +84,7 @@ struct KeyBuilder {
                           outputs: cell.outputs.map(\.value.rawValue), params: cellParams.mapValues(\.canonicalJSON),
                           env: env, inputs: inputDigests, needs: needs, uses: uses)
         return CellJob(notebook: notebook.name, cell: cell, key: key, interpreter: interpreter, script: script, params: cellParams,
-                       env: env, secrets: secrets, inputs: inputs, runID: runID)
+                       env: env, secrets: secrets, inputs: inputs, runID: runID, notebookBudgetMs: notebook.latencyBudgetMs)
     }
 }
 

@@ -155,10 +155,8 @@ public final class NotebookRunner {
         func start(_ node: Int) throws {
             started_.insert(node)
             let cell = graph.cells[node]
-            if cell.stage == .online {
-                return finish(node, base(node, .online, reasons: ["online cells answer requests: splitbook serve runs them"]))
-            }
             if !selected.contains(node) { return finish(node, base(node, .excluded)) }
+            if cell.stage == .online { return try startOnline(node) }
             if ProcessGroups.shared.isInterrupted { return finish(node, base(node, .skipped, reasons: ["the run was interrupted"])) }
             let blocked = graph.upstream[node].map(\.from).filter { results[$0]?.status != .ran && results[$0]?.status != .cached }
             if let stale = blocked.first(where: { results[$0]?.status == .stale }) {
@@ -239,6 +237,68 @@ public final class NotebookRunner {
             }
         }
 
+        /// An online cell: an endpoint runs its samples through its chain; the
+        /// other cells of a chain run as part of their endpoint.
+        func startOnline(_ node: Int) throws {
+            let cell = graph.cells[node]
+            let online = { (n: Int) in graph.cells[n].stage == .online }
+            if let endpoint = graph.downstream[node].first(where: online) {
+                return finish(node, base(node, .online, reasons: ["runs as part of endpoint \(graph.cells[endpoint].id.value)"]))
+            }
+            var chain = [node]
+            while let up = graph.upstream[chain[0]].first(where: { $0.reason == .needs && online($0.from) }) { chain.insert(up.from, at: 0) }
+            for member in chain {
+                for edge in graph.upstream[member] where !online(edge.from) {
+                    let status = results[edge.from]?.status
+                    if status != .ran && status != .cached {
+                        return finish(node, base(node, status == .stale ? .stale : .skipped,
+                                                 reasons: ["upstream \(graph.cells[edge.from].id.value) \(status == .stale ? "will rerun" : "did not run")"]))
+                    }
+                }
+            }
+            guard let samples = cell.samples, !samples.isEmpty else {
+                return finish(node, base(node, .online, reasons: ["no sample: add one to exercise it in runs"]))
+            }
+            let jobs: [CellJob]
+            do {
+                jobs = try chain.map { try builder.job(for: $0, upstream: outputs, runID: runID) }
+            } catch {
+                return finish(node, base(node, .failed, reasons: ["\(error)"]))
+            }
+            let key = Digest.of("splitbook-endpoint 1\n" + jobs.map(\.key.digest.hex).joined(separator: "\n") + "\n"
+                                + JSONValue.array(samples).canonicalJSON + "\nrepetitions \(SampleRunner.repetitions)")
+            plannedKeys[cell.id.value.rawValue] = jobs.last!.key
+            let forced = options.force == .all || options.force == .cell(cell.id.value)
+            let previous = state.cells[cell.id.value.rawValue]
+            if !forced {
+                let hit = previous?.key == key ? previous : workspace.entry(key).map(NotebookState.Cell.init)
+                if let hit {
+                    state.cells[cell.id.value.rawValue] = hit
+                    var result = base(node, .cached)
+                    result.key = key
+                    result.saved = hit.duration
+                    result.metrics = hit.metrics
+                    result.samples = hit.samples
+                    result.stderr = hit.stderr
+                    return finish(node, result)
+                }
+            }
+            let reasons = forced ? ["forced"] : (previous == nil ? ["never ran"] : ["the chain's code, params, inputs, artifacts or samples changed"])
+            guard execute else {
+                var result = base(node, .stale, reasons: reasons)
+                result.key = key
+                return finish(node, result)
+            }
+            observer?.cellStarted(cell.id.value, reasons: reasons)
+            running += 1
+            let runner = SampleRunner(executor: executor)
+            let source = file.source
+            let notebookPath = file.source.path
+            DispatchQueue.global().async {
+                completions.push((node, reasons, runner.run(chain: jobs, samples: samples, key: key, notebookPath: notebookPath, source: source)))
+            }
+        }
+
         /// Records a finished execution.
         func complete(_ node: Int, _ reasons: [String], _ outcome: CellOutcome) throws {
             let cell = graph.cells[node]
@@ -256,6 +316,7 @@ public final class NotebookRunner {
                 result.stdout = entry.stdout
                 result.stderr = entry.stderr
                 result.outputs = entry.outputs
+                result.samples = entry.samples
                 publish(node, key: entry.components, keyDigest: entry.key, into: &result)
                 finish(node, result)
             case .failed(let failure):
@@ -272,7 +333,7 @@ public final class NotebookRunner {
             var progressed = false
             for node in order where !started_.contains(node) {
                 guard graph.upstream[node].allSatisfy({ results[$0.from] != nil }) else { continue }
-                if graph.cells[node].stage == .offline, selected.contains(node), running >= options.jobs { break }
+                if selected.contains(node), running >= options.jobs { break }
                 try start(node)
                 progressed = true
             }
@@ -296,9 +357,13 @@ public final class NotebookRunner {
         if execute {
             try state.save(to: workspace.stateURL(notebook.name))
             try workspace.saveRun(report)
-            let offline = (0..<graph.cells.count).filter { graph.cells[$0].stage == .offline && selected.contains($0) }
-            if options.force == .none, offline.allSatisfy({ results[$0]?.status == .cached && graph.cells[$0].cache }) {
-                stampFiles = stampDependencies(offline, graph: graph, outputs: outputs, workspace: workspace, interpreters: interpreters,
+            let chosen = (0..<graph.cells.count).filter { selected.contains($0) }
+            let unchanged = chosen.allSatisfy { n in
+                let status = results[n]?.status
+                return (status == .cached || status == .online) && graph.cells[n].cache
+            }
+            if options.force == .none, unchanged {
+                stampFiles = stampDependencies(chosen, graph: graph, outputs: outputs, workspace: workspace, interpreters: interpreters,
                                                registry: registry)
             } else {
                 NoopStamp.remove(workspace: workspace, notebook: notebook.name)

@@ -44,6 +44,8 @@ public struct RunReport: Codable, Sendable {
         public var published: [String: Int] = [:]
         /// The artifacts among `published` that got a new version in this run.
         public var newVersions: [String] = []
+        /// For an online endpoint: the stored JSON of its sample requests, responses and latencies.
+        public var samples: Digest?
     }
 
     public var version = RunReport.formatVersion
@@ -81,6 +83,7 @@ public struct RunReport: Codable, Sendable {
             w.endObject()
             w.key("published"); w.beginObject(); for name in c.published.keys.sorted() { w.key(name); w.int(c.published[name]!) }; w.endObject()
             w.key("reasons"); w.beginArray(); for r in c.reasons { w.string(r) }; w.endArray()
+            if let d = c.samples { w.string("samples", d.hex) }
             w.key("saved"); w.double(c.saved)
             w.string("stage", c.stage)
             w.string("status", c.status.rawValue)

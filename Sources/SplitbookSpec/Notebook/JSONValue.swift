@@ -136,3 +136,35 @@ extension JSONValue {
         return decoder.json(node)
     }
 }
+
+/// Decoding any JSON document into `JSONValue` (booleans stay booleans,
+/// whole numbers stay integers), e.g. with Foundation's JSONDecoder.
+extension JSONValue: Decodable {
+    public init(from decoder: Decoder) throws {
+        if var array = try? decoder.unkeyedContainer() {
+            var items: [JSONValue] = []
+            while !array.isAtEnd { items.append(try array.decode(JSONValue.self)) }
+            self = .array(items)
+            return
+        }
+        if let object = try? decoder.container(keyedBy: AnyKey.self) {
+            var members: [String: JSONValue] = [:]
+            for key in object.allKeys { members[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
+            self = .object(members)
+            return
+        }
+        let value = try decoder.singleValueContainer()
+        if value.decodeNil() { self = .null }
+        else if let b = try? value.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? value.decode(Int.self) { self = .int(i) }
+        else if let d = try? value.decode(Double.self) { self = .double(d) }
+        else { self = .string(try value.decode(String.self)) }
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}

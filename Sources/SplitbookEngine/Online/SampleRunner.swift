@@ -1,0 +1,109 @@
+import Foundation
+import SplitbookSpec
+
+/// Runs an online endpoint's samples in a notebook run (CONTRACT §5): starts
+/// every cell of its chain (head first), sends each sample through the chain
+/// (each cell's response is the next cell's request), once to warm up and
+/// then `repetitions` times to measure latency, and records request, response
+/// and p50/p95 per sample. The result is cached like any cell's.
+struct SampleRunner {
+    static let repetitions = 5
+
+    let executor: CellExecutor
+
+    /// The chain's jobs, head first and the endpoint last.
+    func run(chain: [CellJob], samples: [JSONValue], key: Digest, notebookPath: String, source: SourceText?) -> CellOutcome {
+        let start = Date()
+        let endpoint = chain.last!
+        let id = endpoint.cell.id.value
+        var workers: [OnlineWorker] = []
+        var bases: [String] = []
+        defer {
+            workers.forEach { $0.stop() }
+            bases.forEach { executor.workspace.store.removeItem($0) }
+        }
+        let stderrPath = executor.workspace.store.scratchPath("online-\(id)-stderr")
+        defer { executor.workspace.store.removeItem(stderrPath) }
+        func fail(_ message: String) -> CellOutcome {
+            let stderr = try? executor.workspace.store.putData(FileManager.default.contents(atPath: stderrPath) ?? Data())
+            return .failed(CellFailure(message: message, stdout: nil, stderr: stderr, duration: Date().timeIntervalSince(start),
+                                       warnings: [], keptDirectory: nil))
+        }
+        for job in chain {
+            let base = executor.workspace.store.scratchPath("online-\(job.cell.id.value)")
+            bases.append(base)
+            do {
+                _ = try executor.prepare(job, base: base, work: base + "/work")
+                let python = job.cell.language == .python
+                if python {
+                    try AtomicFile.write(Data(PythonWorkerDriver.source.utf8), to: URL(fileURLWithPath: base + "/" + PythonWorkerDriver.fileName),
+                                         durable: false)
+                }
+                workers.append(try OnlineWorker(command: job.interpreter.command, script: executor.scriptPath(base, job),
+                                                driver: python ? base + "/" + PythonWorkerDriver.fileName : nil,
+                                                directory: base + "/work", environment: executor.environment(for: job, base: base),
+                                                stderrPath: stderrPath, timeout: job.cell.timeout ?? 60))
+            } catch {
+                return fail("online cell '\(job.cell.id.value)' could not start: \(error)")
+            }
+        }
+
+        var results: [JSONValue] = []
+        var all: [Double] = []
+        for (n, sample) in samples.enumerated() {
+            var timings: [Double] = []
+            var response: JSONValue = .null
+            for attempt in 0...Self.repetitions {
+                let began = DispatchTime.now().uptimeNanoseconds
+                var value = sample
+                for (worker, job) in zip(workers, chain) {
+                    switch worker.call(value, timeout: job.cell.timeout ?? 30) {
+                    case .success(let next): value = next
+                    case .failure(let error):
+                        return fail("sample \(n + 1) of '\(id)' failed in '\(job.cell.id.value)': \(error)")
+                    }
+                }
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
+                if attempt > 0 { timings.append(ms) }  // the first call warms up
+                response = value
+            }
+            all += timings
+            results.append(.object(["request": sample, "response": response,
+                                    "latencyMs": .object(["p50": .double(Self.percentile(timings, 0.5)),
+                                                          "p95": .double(Self.percentile(timings, 0.95))])]))
+        }
+        let p95 = Self.percentile(all, 0.95)
+        let document = JSONValue.object([
+            "endpoint": .string(id.rawValue),
+            "chain": .array(chain.map { .string($0.cell.id.value.rawValue) }),
+            "repetitions": .int(Self.repetitions),
+            "samples": .array(results),
+            "latencyMs": .object(["p50": .double(Self.percentile(all, 0.5)), "p95": .double(p95)]),
+        ])
+        var warnings: [String] = []
+        let budget = endpoint.cell.latencyBudgetMs ?? endpoint.notebookBudgetMs ?? Notebook.defaultLatencyBudgetMs
+        if !all.isEmpty, p95 > budget {
+            let diagnostic = Diagnostic.latencyOverBudget(cell: id, p95Ms: p95, budgetMs: budget, at: endpoint.cell.id.range)
+            warnings.append(source.map { DiagnosticRenderer(source: $0).render(diagnostic) } ?? diagnostic.message)
+        }
+        do {
+            let samplesDigest = try executor.workspace.store.putData(Data(document.prettyJSON().utf8))
+            let stderr = try executor.workspace.store.putData(FileManager.default.contents(atPath: stderrPath) ?? Data())
+            return .succeeded(CacheEntry(key: key, notebook: endpoint.notebook, cell: id.rawValue, components: endpoint.key, outputs: [:],
+                                         stdout: try executor.workspace.store.putData(Data()), stderr: stderr, display: [],
+                                         metrics: ["latency_p50_ms": Self.percentile(all, 0.5), "latency_p95_ms": p95],
+                                         warnings: warnings, duration: Date().timeIntervalSince(start), runID: endpoint.runID,
+                                         createdAt: Date(), samples: samplesDigest))
+        } catch {
+            return fail("cannot store the results of '\(id)': \(error)")
+        }
+    }
+
+    /// Nearest-rank percentile of `values` (0 when empty).
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let rank = Int((p * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[min(max(rank, 0), sorted.count - 1)]
+    }
+}
