@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         // The notebook model: YAML loading, validation, graph, diagnostics. No file or process I/O.
@@ -27,11 +29,20 @@ let package = Package(
             name: "SplitbookEngine",
             dependencies: ["SplitbookSpec", "CSplitbookSystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // `splitbook serve`: the HTTP API of CONTRACT §8 (the only HTTP code).
+        .target(
+            name: "SplitbookServer",
+            dependencies: [
+                "SplitbookEngine", "SplitbookSpec",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // The command-line interface: one ArgumentParser command per file.
         .target(
             name: "SplitbookCLI",
             dependencies: [
-                "SplitbookSpec", "SplitbookEngine",
+                "SplitbookSpec", "SplitbookEngine", "SplitbookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +59,13 @@ let package = Package(
         .testTarget(
             name: "SplitbookEngineTests",
             dependencies: ["SplitbookEngine", "SplitbookSpec", "SplitbookTestSupport"]
+        ),
+        .testTarget(
+            name: "SplitbookServerTests",
+            dependencies: [
+                "SplitbookServer", "SplitbookEngine", "SplitbookSpec", "SplitbookTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
         .testTarget(
             name: "SplitbookCLITests",

@@ -7,7 +7,9 @@ import SplitbookSpec
 /// the request on stdin and the response on stdout.
 final class OnlineWorker: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible {
+        enum Kind { case cell, timeout, crashed }
         let description: String
+        var kind: Kind = .cell
     }
 
     private let command: [String]
@@ -36,7 +38,7 @@ final class OnlineWorker: @unchecked Sendable {
         let stdin = Pipe(), stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        if !FileManager.default.fileExists(atPath: stderrPath) { _ = FileManager.default.createFile(atPath: stderrPath, contents: nil) }
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         do { try process.run() } catch { throw Failure(description: "cannot start \(command[0]): \(error)") }
         self.process = process
@@ -58,8 +60,10 @@ final class OnlineWorker: @unchecked Sendable {
         if let input, let lines {
             input.write(Data((request.canonicalJSON + "\n").utf8))
             guard let line = lines.next(timeout: timeout) else {
+                let died = process.map { !$0.isRunning } ?? true
                 stop()
-                return .failure(Failure(description: "no response within \(Int(timeout)) s (or the worker died)"))
+                return .failure(died ? Failure(description: "the worker process exited", kind: .crashed)
+                                     : Failure(description: "no response within \(Int(timeout)) s", kind: .timeout))
             }
             guard case .object(let message)? = JSONValue.parseJSON(Data(line.utf8)) else {
                 return .failure(Failure(description: "the worker wrote something that is not JSON"))
@@ -86,11 +90,13 @@ final class OnlineWorker: @unchecked Sendable {
         do { try process.run() } catch { return .failure(Failure(description: "cannot start \(command[0]): \(error)")) }
         stdin.fileHandleForWriting.write(Data(request.canonicalJSON.utf8))
         try? stdin.fileHandleForWriting.close()
-        let timer = DispatchWorkItem { process.terminate() }
+        let timedOut = ManagedFlag()
+        let timer = DispatchWorkItem { timedOut.set(); process.terminate() }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         timer.cancel()
+        if timedOut.isSet { return .failure(Failure(description: "no response within \(Int(timeout)) s", kind: .timeout)) }
         guard process.terminationStatus == 0 else {
             return .failure(Failure(description: "the cell exited with status \(process.terminationStatus)"))
         }
@@ -99,6 +105,9 @@ final class OnlineWorker: @unchecked Sendable {
         }
         return .success(response)
     }
+
+    /// The long-lived process's pid (Python cells), nil otherwise.
+    var pid: Int32? { process?.processIdentifier }
 
     func stop() {
         try? input?.close()

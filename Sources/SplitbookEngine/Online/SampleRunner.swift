@@ -16,12 +16,6 @@ struct SampleRunner {
         let start = Date()
         let endpoint = chain.last!
         let id = endpoint.cell.id.value
-        var workers: [OnlineWorker] = []
-        var bases: [String] = []
-        defer {
-            workers.forEach { $0.stop() }
-            bases.forEach { executor.workspace.store.removeItem($0) }
-        }
         let stderrPath = executor.workspace.store.scratchPath("online-\(id)-stderr")
         defer { executor.workspace.store.removeItem(stderrPath) }
         func fail(_ message: String) -> CellOutcome {
@@ -29,24 +23,13 @@ struct SampleRunner {
             return .failed(CellFailure(message: message, stdout: nil, stderr: stderr, duration: Date().timeIntervalSince(start),
                                        warnings: [], keptDirectory: nil))
         }
-        for job in chain {
-            let base = executor.workspace.store.scratchPath("online-\(job.cell.id.value)")
-            bases.append(base)
-            do {
-                _ = try executor.prepare(job, base: base, work: base + "/work")
-                let python = job.cell.language == .python
-                if python {
-                    try AtomicFile.write(Data(PythonWorkerDriver.source.utf8), to: URL(fileURLWithPath: base + "/" + PythonWorkerDriver.fileName),
-                                         durable: false)
-                }
-                workers.append(try OnlineWorker(command: job.interpreter.command, script: executor.scriptPath(base, job),
-                                                driver: python ? base + "/" + PythonWorkerDriver.fileName : nil,
-                                                directory: base + "/work", environment: executor.environment(for: job, base: base),
-                                                stderrPath: stderrPath, timeout: job.cell.timeout ?? 60))
-            } catch {
-                return fail("online cell '\(job.cell.id.value)' could not start: \(error)")
-            }
+        let running: OnlineChain
+        do {
+            running = try OnlineChain(jobs: chain, executor: executor, stderrPath: stderrPath)
+        } catch {
+            return fail("\(error)")
         }
+        defer { running.stop() }
 
         var results: [JSONValue] = []
         var all: [Double] = []
@@ -55,17 +38,12 @@ struct SampleRunner {
             var response: JSONValue = .null
             for attempt in 0...Self.repetitions {
                 let began = DispatchTime.now().uptimeNanoseconds
-                var value = sample
-                for (worker, job) in zip(workers, chain) {
-                    switch worker.call(value, timeout: job.cell.timeout ?? 30) {
-                    case .success(let next): value = next
-                    case .failure(let error):
-                        return fail("sample \(n + 1) of '\(id)' failed in '\(job.cell.id.value)': \(error)")
-                    }
+                switch running.call(sample) {
+                case .success(let value): response = value
+                case .failure(let error): return fail("sample \(n + 1) of '\(id)' failed \(error)")
                 }
                 let ms = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
                 if attempt > 0 { timings.append(ms) }  // the first call warms up
-                response = value
             }
             all += timings
             results.append(.object(["request": sample, "response": response,

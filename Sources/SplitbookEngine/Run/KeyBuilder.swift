@@ -12,6 +12,8 @@ struct KeyBuilder {
     let interpreters: InterpreterResolver
     let callerEnvironment: [String: String]
     let registry: ArtifactRegistry
+    /// Resolve every `uses` in the registry (serving: there is no run to take publications from).
+    var registryOnly = false
 
     /// Builds the job for `node`, given the outputs of the cells it depends on.
     func job(for node: Int, upstream: [Int: [String: StoredItem]], runID: String) throws -> CellJob {
@@ -53,7 +55,7 @@ struct KeyBuilder {
         var uses: [String: Digest] = [:]
         for use in cell.uses {
             let reference = use.value
-            let inNotebook = reference.selector == .alias("latest") ? graph.publishers[reference.name] : nil
+            let inNotebook = reference.selector == .alias("latest") && !registryOnly ? graph.publishers[reference.name] : nil
             if let publisher = inNotebook {
                 // This run's own publication (its publisher ran or was restored before this cell).
                 guard let path = graph.cells[publisher].publish.first(where: { $0.artifact.value == reference.name })?.path.value,

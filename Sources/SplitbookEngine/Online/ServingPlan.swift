@@ -1,0 +1,62 @@
+import Foundation
+import SplitbookSpec
+
+/// What `splitbook serve` serves: each endpoint's chain of online cells,
+/// ready to start, with every artifact resolved in the registry (aliases
+/// resolved now; `reload` makes a new plan).
+public struct ServingPlan: Sendable {
+    /// One endpoint: `POST /v1/NAME`.
+    public struct Endpoint: Sendable {
+        public var name: String
+        public var chain: [CellJob]
+        public var samples: [JSONValue]
+    }
+
+    /// An artifact version being served.
+    public struct Artifact: Sendable, Equatable, Codable {
+        public var name: String
+        public var reference: String
+        public var version: Int
+        public var contentHash: Digest
+    }
+
+    public var notebook: String
+    public var endpoints: [Endpoint]
+    public var artifacts: [Artifact]
+    /// Each online cell's step key components digest (code, params, env, inputs, artifacts).
+    public var cellHashes: [String: Digest]
+
+    /// Builds the plan of a checked notebook against a registry.
+    public static func make(file: NotebookFile, workspace: Workspace, registry: ArtifactRegistry,
+                            environment: [String: String]) throws -> ServingPlan {
+        guard let notebook = file.check.notebook, let graph = file.check.graph else {
+            throw RunUsageError(description: "the notebook has errors")
+        }
+        let params = try NotebookRunner.resolveParams(notebook, overrides: [:])
+        var builder = KeyBuilder(notebook: notebook, directory: file.directory, graph: graph, params: params, workspace: workspace,
+                                 interpreters: InterpreterResolver(hasher: workspace.hasher, environment: environment,
+                                                                   memoURL: workspace.interpretersURL),
+                                 callerEnvironment: environment, registry: registry)
+        builder.registryOnly = true
+        let online = { (n: Int) in graph.cells[n].stage == .online }
+        var endpoints: [Endpoint] = []
+        var artifacts: [String: Artifact] = [:]
+        var hashes: [String: Digest] = [:]
+        for node in graph.topologicalOrder().order where online(node) && !graph.downstream[node].contains(where: online) {
+            var chain = [node]
+            while let up = graph.upstream[chain[0]].first(where: { $0.reason == .needs && online($0.from) }) { chain.insert(up.from, at: 0) }
+            let jobs = try chain.map { try builder.job(for: $0, upstream: [:], runID: "serve") }
+            for job in jobs {
+                hashes[job.cell.id.value.rawValue] = job.key.digest
+                for use in job.cell.uses {
+                    let version = try registry.resolve(use.value)
+                    artifacts[use.value.description] = Artifact(name: use.value.name.rawValue, reference: use.value.description,
+                                                                version: version, contentHash: job.key.uses[use.value.description]!)
+                }
+            }
+            endpoints.append(Endpoint(name: graph.cells[node].id.value.rawValue, chain: jobs, samples: graph.cells[node].samples ?? []))
+        }
+        return ServingPlan(notebook: notebook.name, endpoints: endpoints, artifacts: artifacts.values.sorted { $0.reference < $1.reference },
+                           cellHashes: hashes)
+    }
+}

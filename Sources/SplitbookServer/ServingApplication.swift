@@ -1,0 +1,178 @@
+import Foundation
+import Hummingbird
+import Logging
+import SplitbookEngine
+import SplitbookSpec
+
+/// The HTTP API of `splitbook serve` (CONTRACT §8) on Hummingbird.
+///
+///     POST /v1/ENDPOINT     JSON request -> JSON response
+///     GET  /healthz         the process is alive
+///     GET  /readyz          every artifact resolved and verified, every worker loaded (503 before)
+///     GET  /openapi.json    the endpoints, with the samples as examples
+///     GET  /metrics         Prometheus text
+///     GET  /v1/artifacts    the artifact versions being served
+///     GET  /metadata        notebook, endpoints, artifacts and cell hashes
+///     POST /admin/reload    re-resolve aliases and swap in new versions (also SIGHUP)
+///
+/// Errors are `{"error": {"code": "...", "message": "..."}}`: 400 bad JSON, 404
+/// unknown endpoint, 413 body too large, 500 the cell raised or crashed, 503
+/// not ready or overloaded, 504 too slow.
+public struct ServingApplication: Sendable {
+    let state: ServingState
+    let options: ServingOptions
+    let logger: Logger
+    let openAPI: @Sendable () async -> JSONValue
+
+    /// `makePlan` resolves what to serve (called at start and on every reload);
+    /// `startChain` starts one running copy of an endpoint's chain.
+    public init(options: ServingOptions, logger: Logger, makePlan: @escaping @Sendable () throws -> ServingPlan,
+                startChain: @escaping @Sendable ([CellJob]) throws -> OnlineChain) {
+        let state = ServingState(options: options, logger: logger, metrics: ServerMetrics(), makePlan: makePlan, startChain: startChain)
+        self.state = state
+        self.options = options
+        self.logger = logger
+        self.openAPI = {
+            let plan: ServingPlan? = await state.current?.plan ?? (try? makePlan())
+            return OpenAPIDocument.make(plan: plan)
+        }
+    }
+
+    /// Resolves artifacts and loads every worker (the server answers /healthz meanwhile).
+    public func load() async -> String { await state.load() }
+
+    /// Stops the workers after in-flight requests finish.
+    public func shutdown() async { await state.shutdown() }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrorMiddleware())
+        let state = self.state, options = self.options, logger = self.logger, openAPI = self.openAPI
+        router.get("/healthz") { _, _ in Self.json(.ok, .object(["status": .string("alive")])) }
+        router.get("/readyz") { _, _ in
+            if await state.isReady { return Self.json(.ok, .object(["status": .string("ready")])) }
+            let why = await state.loadError.map { "not ready: \($0)" } ?? "not ready: loading artifacts and workers"
+            return Self.error(.serviceUnavailable, "not_ready", why)
+        }
+        router.get("/openapi.json") { _, _ in Self.json(.ok, await openAPI()) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.registry.emitToBuffer())))
+        }
+        router.get("/v1/artifacts") { _, _ in
+            guard let plan = await state.current?.plan else { return Self.error(.serviceUnavailable, "not_ready", "not ready yet") }
+            return Self.json(.ok, .object(["artifacts": Self.artifacts(plan)]))
+        }
+        router.get("/metadata") { _, _ in
+            guard let plan = await state.current?.plan else { return Self.error(.serviceUnavailable, "not_ready", "not ready yet") }
+            return Self.json(.ok, .object([
+                "notebook": .string(plan.notebook),
+                "endpoints": .array(plan.endpoints.map { .object(["name": .string($0.name), "chain": .array($0.chain.map { .string($0.cell.id.value.rawValue) })]) }),
+                "artifacts": Self.artifacts(plan),
+                "cells": .object(plan.cellHashes.mapValues { .string($0.hex) }),
+            ]))
+        }
+        router.post("/admin/reload") { _, _ in
+            let result = await state.load()
+            return result.hasPrefix("reload failed")
+                ? Self.error(.internalServerError, "reload_failed", result)
+                : Self.json(.ok, .object(["result": .string(result)]))
+        }
+        router.post("/v1/{endpoint}") { request, context in
+            let started = DispatchTime.now().uptimeNanoseconds
+            let endpoint = try context.parameters.require("endpoint")
+            let response = await Self.answer(request, endpoint: endpoint, state: state, options: options)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            // Unknown names share one label: a client must not be able to create metrics at will.
+            let label = response.status == .notFound ? "unknown" : endpoint
+            state.metrics.request(endpoint: label, status: Int(response.status.code), seconds: seconds)
+            logger.info("request", metadata: ["endpoint": "\(endpoint)", "status": "\(response.status.code)",
+                                              "ms": "\(String(format: "%.2f", seconds * 1000))"])
+            return response
+        }
+        return router
+    }
+
+    /// One request through a lane of the endpoint's pool.
+    static func answer(_ request: Request, endpoint: String, state: ServingState, options: ServingOptions) async -> Response {
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: options.maxBody)
+        } catch {
+            return Self.error(.contentTooLarge, "body_too_large", "the request body is over the limit of \(options.maxBody) bytes")
+        }
+        guard await state.isReady else { return Self.error(.serviceUnavailable, "not_ready", "not ready: workers are loading") }
+        guard let pool = await state.pool(endpoint) else {
+            let names = await state.current?.plan.endpoints.map(\.name) ?? []
+            return Self.error(.notFound, "unknown_endpoint", "no endpoint '\(endpoint)'; endpoints: \(names.joined(separator: ", "))")
+        }
+        guard let value = JSONValue.parseJSON(body.readableBytesView) else {
+            return Self.error(.badRequest, "bad_json", "the request body is not valid JSON")
+        }
+        let lane: Int
+        do {
+            lane = try await pool.acquire()
+        } catch {
+            return Self.error(.serviceUnavailable, "overloaded", "every worker is busy and the queue is full; retry later")
+        }
+        guard let chain = await pool.chain(lane) else {
+            await pool.release(lane, broken: true)
+            return Self.error(.serviceUnavailable, "overloaded", "a worker is restarting; retry")
+        }
+        let result = (try? await ServingState.offload { chain.call(value, timeout: options.timeout) })
+            ?? .failure(.crashed(endpoint, "internal error"))
+        switch result {
+        case .success(let response):
+            await pool.release(lane, broken: false)
+            return Self.json(.ok, response)
+        case .failure(let failure):
+            switch failure {
+            case .cell(let cell, let message):
+                await pool.release(lane, broken: false)
+                return Self.error(.internalServerError, "cell_error", "online cell '\(cell)' failed: \(message)")
+            case .timeout:
+                await pool.release(lane, broken: true)
+                state.metrics.workerRestart(endpoint: endpoint)
+                return Self.error(.gatewayTimeout, "timeout", "\(failure)")
+            case .crashed:
+                await pool.release(lane, broken: true)
+                state.metrics.workerRestart(endpoint: endpoint)
+                return Self.error(.internalServerError, "worker_crashed", "\(failure); the worker is being restarted")
+            }
+        }
+    }
+
+    static func artifacts(_ plan: ServingPlan) -> JSONValue {
+        .array(plan.artifacts.map {
+            .object(["name": .string($0.name), "reference": .string($0.reference), "version": .int($0.version),
+                     "contentHash": .string($0.contentHash.hex)])
+        })
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: value.canonicalJSON)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        json(status, .object(["error": .object(["code": .string(code), "message": .string(message)])]))
+    }
+}
+
+/// Turns anything thrown inside the router (an unknown route, a bad parameter)
+/// into the JSON error shape.
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
+            let message = error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : "\(error)"
+            return ServingApplication.error(error.status, code, message)
+        } catch {
+            return ServingApplication.error(.internalServerError, "internal", "\(error)")
+        }
+    }
+}

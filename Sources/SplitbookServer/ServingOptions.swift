@@ -1,0 +1,17 @@
+import Foundation
+
+/// How `splitbook serve` runs (its flags).
+public struct ServingOptions: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Running copies of each endpoint's chain (for Python: processes per cell).
+    public var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Largest request body accepted, in bytes (413 above).
+    public var maxBody = 1 << 20
+    /// Seconds a request may take before 504 (a cell's own `timeout` wins).
+    public var timeout: Double = 30
+    /// Requests that may wait for a busy endpoint before 503.
+    public var queueLimit = 64
+
+    public init() {}
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import Prometheus
+import SplitbookEngine
+import SplitbookSpec
+
+/// What the server is serving right now: one generation of lane pools built
+/// from one `ServingPlan`. A reload builds the next generation completely
+/// (every worker loaded) before swapping it in, then retires the old one
+/// after its in-flight requests finish, so no request fails.
+actor ServingState {
+    struct Generation {
+        var plan: ServingPlan
+        var pools: [String: LanePool]
+    }
+
+    private(set) var current: Generation?
+    private(set) var loadError: String?
+    private let makePlan: @Sendable () throws -> ServingPlan
+    private let startChain: @Sendable ([CellJob]) throws -> OnlineChain
+    private let options: ServingOptions
+    private let logger: Logger
+    let metrics: ServerMetrics
+    private var reloading = false
+
+    init(options: ServingOptions, logger: Logger, metrics: ServerMetrics, makePlan: @escaping @Sendable () throws -> ServingPlan,
+         startChain: @escaping @Sendable ([CellJob]) throws -> OnlineChain) {
+        self.options = options
+        self.logger = logger
+        self.metrics = metrics
+        self.makePlan = makePlan
+        self.startChain = startChain
+    }
+
+    var isReady: Bool { current != nil }
+
+    /// Resolves artifacts and starts every lane; becomes ready when all have loaded.
+    /// Returns what changed, in words (for logs and /admin/reload).
+    @discardableResult
+    func load() async -> String {
+        guard !reloading else { return "a reload is already in progress" }
+        reloading = true
+        defer { reloading = false }
+        let plan: ServingPlan
+        do {
+            plan = try makePlan()
+        } catch {
+            loadError = "\(error)"
+            logger.error("cannot resolve what to serve", metadata: ["error": "\(error)"])
+            return "reload failed: \(error)"
+        }
+        if let current, current.plan.artifacts == plan.artifacts, current.plan.cellHashes == plan.cellHashes {
+            return "nothing changed: still serving " + Self.describe(plan.artifacts)
+        }
+        var pools: [String: LanePool] = [:]
+        do {
+            for endpoint in plan.endpoints {
+                let jobs = endpoint.chain
+                let start = startChain
+                let lanes = try await withThrowingTaskGroup(of: OnlineChain.self) { group in
+                    for _ in 0..<options.workers { group.addTask { try await Self.offload { try start(jobs) } } }
+                    var lanes: [OnlineChain] = []
+                    for try await lane in group { lanes.append(lane) }
+                    return lanes
+                }
+                pools[endpoint.name] = LanePool(endpoint: endpoint.name, lanes: lanes, queueLimit: options.queueLimit,
+                                                restart: { try start(jobs) })
+            }
+        } catch {
+            for pool in pools.values { await pool.retire() }
+            loadError = "\(error)"
+            logger.error("cannot start the online cells", metadata: ["error": "\(error)"])
+            return "reload failed: \(error)"
+        }
+        let previous = current
+        current = Generation(plan: plan, pools: pools)
+        loadError = nil
+        logger.info("serving", metadata: ["notebook": "\(plan.notebook)", "artifacts": "\(Self.describe(plan.artifacts))",
+                                          "endpoints": "\(plan.endpoints.map(\.name).joined(separator: ","))"])
+        if let previous {
+            Task { for pool in previous.pools.values { await pool.retire() } }
+            return "now serving " + Self.describe(plan.artifacts)
+        }
+        return "serving " + Self.describe(plan.artifacts)
+    }
+
+    /// Stops every lane (graceful shutdown: waits for in-flight requests).
+    func shutdown() async {
+        guard let current else { return }
+        for pool in current.pools.values { await pool.retire() }
+        self.current = nil
+    }
+
+    func pool(_ endpoint: String) -> LanePool? { current?.pools[endpoint] }
+
+    static func describe(_ artifacts: [ServingPlan.Artifact]) -> String {
+        artifacts.isEmpty ? "no artifacts" : artifacts.map { "\($0.reference) v\($0.version)" }.joined(separator: ", ")
+    }
+
+    /// Runs blocking work (process I/O) off the cooperative thread pool.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}
+
+/// The Prometheus metrics of `splitbook serve`.
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    private nonisolated(unsafe) static let requests = MetricNameDescriptor(namespace: "splitbook", metricName: "requests", unitName: "total",
+                                                       helpText: "Requests answered, by endpoint and HTTP status.")
+    private nonisolated(unsafe) static let errors = MetricNameDescriptor(namespace: "splitbook", metricName: "errors", unitName: "total",
+                                                     helpText: "Requests answered with an error, by endpoint and HTTP status.")
+    private nonisolated(unsafe) static let duration = MetricNameDescriptor(namespace: "splitbook", metricName: "request_duration", unitName: "seconds",
+                                                       helpText: "Time to answer a request.")
+    private nonisolated(unsafe) static let restarts = MetricNameDescriptor(namespace: "splitbook", metricName: "worker_restarts", unitName: "total",
+                                                       helpText: "Worker chains restarted after a crash or a timeout.")
+
+    func request(endpoint: String, status: Int, seconds: Double) {
+        let labels = [("endpoint", endpoint), ("code", String(status))]
+        registry.makeCounter(descriptor: Self.requests, labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: Self.duration, labels: [("endpoint", endpoint)], buckets: Self.buckets)
+            .recordNanoseconds(Int64(seconds * 1e9))
+        if status >= 400 { registry.makeCounter(descriptor: Self.errors, labels: labels).increment() }
+    }
+
+    func workerRestart(endpoint: String) {
+        registry.makeCounter(descriptor: Self.restarts, labels: [("endpoint", endpoint)]).increment()
+    }
+
+    static let buckets: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                                      .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+                                      .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
+}
