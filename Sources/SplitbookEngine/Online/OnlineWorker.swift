@@ -60,7 +60,8 @@ final class OnlineWorker: @unchecked Sendable {
         if let input, let lines {
             input.write(Data((request.canonicalJSON + "\n").utf8))
             guard let line = lines.next(timeout: timeout) else {
-                let died = process.map { !$0.isRunning } ?? true
+                // End of stream means the process died; otherwise the wait timed out.
+                let died = lines.isClosed || process.map { !$0.isRunning } ?? true
                 stop()
                 return .failure(died ? Failure(description: "the worker process exited", kind: .crashed)
                                      : Failure(description: "no response within \(Int(timeout)) s", kind: .timeout))
@@ -151,6 +152,13 @@ final class LineReader: @unchecked Sendable {
             }
             lock.lock(); closed = true; lock.broadcast(); lock.unlock()
         }
+    }
+
+    /// Whether the stream has ended (the writer closed it or died).
+    var isClosed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return closed && lines.isEmpty
     }
 
     /// The next line, or nil at end of stream or after `timeout` seconds.

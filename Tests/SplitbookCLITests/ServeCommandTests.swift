@@ -1,0 +1,78 @@
+import Foundation
+import SplitbookTestSupport
+import Testing
+
+@Suite("splitbook serve, live on 127.0.0.1 (the real binary)", .serialized)
+struct ServeCommandTests {
+    /// A project with the model published and promoted, and a server started on a free port.
+    func start(_ p: Project, workers: Int = 1) throws -> (Process, String) {
+        #expect(try p.splitbook(["run", p.notebook, "--only", "train"]).status == 0)
+        #expect(try p.splitbook(["registry", "promote", "model@1", "production"]).status == 0)
+        let port = HTTP.freePort()
+        let server = try launch(p, ["serve", p.notebook, "--port", "\(port)", "--workers", "\(workers)"])
+        let base = "http://127.0.0.1:\(port)"
+        #expect(HTTP.wait(for: base + "/readyz"), "the server never became ready")
+        return (server, base)
+    }
+
+    static let notebook = """
+        params:
+          weight: 2
+        cells:
+          - id: train
+            params: [weight]
+            outputs: [model.json]
+            publish: {model: model.json}
+            code: |
+              printf '{"weight": %s}' "$PARAM_WEIGHT" > model.json
+          - id: score
+            stage: online
+            uses: [model@production]
+            lang: python
+            code: |
+              import json, time
+              MODEL = json.load(open("artifacts/model"))
+              def handle(request):
+                  time.sleep(request.get("sleep", 0))
+                  return {"score": request["x"] * MODEL["weight"]}
+            sample: {"x": 1}
+        """
+
+    @Test func sigtermFinishesInFlightRequestsThenExits() throws {
+        let p = try Project(Self.notebook)
+        defer { p.remove() }
+        let (server, base) = try start(p)
+        nonisolated(unsafe) var slow: (status: Int, body: String)?
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            slow = HTTP.request("POST", base + "/v1/score", body: #"{"x": 4, "sleep": 1.5}"#)
+            done.signal()
+        }
+        usleep(400_000)
+        kill(server.processIdentifier, SIGTERM)
+        done.wait()
+        #expect(slow?.status == 200, "the in-flight request was answered")
+        #expect(slow?.body == #"{"score":8}"#)
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+    }
+
+    @Test func sighupSwapsInAPromotedVersion() throws {
+        let p = try Project(Self.notebook)
+        defer { p.remove() }
+        let (server, base) = try start(p)
+        defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
+        #expect(HTTP.request("POST", base + "/v1/score", body: #"{"x": 1}"#)?.body == #"{"score":2}"#)
+        #expect(try p.splitbook(["run", p.notebook, "--only", "train", "-p", "weight=5"]).status == 0)
+        #expect(try p.splitbook(["registry", "promote", "model@2", "production"]).status == 0)
+        kill(server.processIdentifier, SIGHUP)
+        var swapped = false
+        for _ in 0..<100 where !swapped {
+            swapped = HTTP.request("POST", base + "/v1/score", body: #"{"x": 1}"#)?.body == #"{"score":5}"#
+            if !swapped { usleep(100_000) }
+        }
+        #expect(swapped)
+        #expect(HTTP.request("GET", base + "/v1/artifacts")?.body.contains("\"version\":2") == true)
+        #expect(HTTP.request("GET", base + "/healthz")?.status == 200)
+    }
+}
