@@ -76,3 +76,24 @@ struct ServeCommandTests {
         #expect(HTTP.request("GET", base + "/healthz")?.status == 200)
     }
 }
+
+@Suite("splitbook serve of a bundle directory; SPLITBOOK_REGISTRY (the real binary)", .serialized)
+struct ServeBundleTests {
+    @Test func aDirectoryWithNotebookYamlIsServedFromTheRegistryInTheEnvironment() throws {
+        let p = try Project(ServeCommandTests.notebook)
+        defer { p.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["SPLITBOOK_REGISTRY"] = p.url.appendingPathComponent("elsewhere").path
+        #expect(try p.splitbook(["run", p.notebook, "--only", "train"], environment: env).status == 0)
+        #expect(FileManager.default.fileExists(atPath: p.url.appendingPathComponent("elsewhere/model/versions/1/lineage.json").path))
+        #expect(try p.splitbook(["registry", "promote", "model@1", "production"], environment: env).status == 0)
+        // The online half alone, as a bundle: its notebook.yaml holds only the online cell.
+        let online = ServeCommandTests.notebook.components(separatedBy: "  - id: score")[1]
+        try p.write("bundle/notebook.yaml", "cells:\n  - id: score" + online)
+        let port = HTTP.freePort()
+        let server = try launch(p, ["serve", "bundle", "--port", "\(port)"], environment: env)
+        defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
+        #expect(HTTP.wait(for: "http://127.0.0.1:\(port)/readyz"))
+        #expect(HTTP.request("POST", "http://127.0.0.1:\(port)/v1/score", body: #"{"x": 3}"#)?.body == #"{"score":6}"#)
+    }
+}

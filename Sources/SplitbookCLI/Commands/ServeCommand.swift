@@ -23,7 +23,7 @@ struct ServeCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The notebook file.")
+    @Argument(help: "The notebook file, or a serving bundle directory (holding notebook.yaml).")
     var notebook: String
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
@@ -48,7 +48,9 @@ struct ServeCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let outputsURL = URL(fileURLWithPath: outputs)
         let registryStore = ArtifactRegistry(root: ArtifactRegistry.location(flag: registry, outputs: outputsURL, environment: environment))
-        let file = try Terminal.loadValid(notebook, registry: registryStore)
+        // A serving bundle is a directory with the online half's notebook.yaml beside its source files.
+        let isBundle = FileIdentity.of(notebook)?.kind == .directory
+        let file = try Terminal.loadValid(isBundle ? notebook + "/notebook.yaml" : notebook, registry: registryStore)
         let workspace = try Workspace(root: outputsURL)
         var options = ServingOptions()
         options.host = host
