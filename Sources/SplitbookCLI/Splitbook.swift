@@ -30,6 +30,7 @@ extension Splitbook {
     /// Parses the command line and runs, exiting 2 (not ArgumentParser's 64)
     /// for usage errors, as CONTRACT §9 asks.
     public static func runAndExit(_ arguments: [String]? = nil) -> Never {
+        if RunCommand.quickReplay(arguments ?? Array(CommandLine.arguments.dropFirst())) { exit() }
         do {
             var command = try parseAsRoot(rewritingForce(arguments ?? Array(CommandLine.arguments.dropFirst())))
             try command.run()

@@ -59,17 +59,46 @@ struct RunCommand: ParsableCommand {
 
     /// The no-op fast path: when nothing the last all-cached run depended on
     /// has changed, replay it without loading the notebook (see `NoopStamp`).
-    private func replayIfUnchanged(name: String, context: String, outputs: URL, started: Date) throws -> Bool {
+    static func replayIfUnchanged(notebook: String, context: String, outputs: URL, started: Date, json: Bool,
+                                  verbose: Bool) throws -> Bool {
         guard FileIdentity.of(outputs.path) != nil else { return false }
         let workspace = try Workspace(root: outputs)
         let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (pid \($0)) to finish...") }
         defer { withExtendedLifetime(lock) {} }
+        let name = NotebookLoader.stem(of: notebook)
         guard let replay = NoopStamp.replay(workspace: workspace, notebook: name, context: context) else { return false }
         let duration = Date().timeIntervalSince(started)
         let (runID, record) = try NoopStamp.saveRecord(workspace: workspace, notebook: name, template: replay.recordTemplate,
                                                        duration: duration)
         RunPrinter.replay(replay, runID: runID, notebookPath: notebook, record: record, duration: duration, json: json, verbose: verbose)
         return true
+    }
+
+    /// `splitbook run NB` with at most --json, --verbose and --jobs N: tries the
+    /// replay before ArgumentParser, whose reflection costs milliseconds at
+    /// every start; anything else (or a stale stamp) takes the normal path.
+    static func quickReplay(_ arguments: [String]) -> Bool {
+        guard arguments.count >= 2, arguments[0] == "run", arguments[1].hasSuffix(".yaml") || arguments[1].hasSuffix(".yml") else {
+            return false
+        }
+        var json = false, verbose = false
+        var rest = arguments.dropFirst(2)
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--json": json = true
+            case "--verbose": verbose = true
+            case "--jobs": guard let n = rest.popFirst(), Int(n).map({ $0 >= 1 }) == true else { return false }
+            default: return false
+            }
+        }
+        let started = Date()
+        let environment = ProcessInfo.processInfo.environment
+        let outputs = URL(fileURLWithPath: "outputs")
+        let registry = ArtifactRegistry.location(flag: nil, outputs: outputs, environment: environment)
+        let context = NoopStamp.context(params: JSONValue.object([:]).canonicalJSON, only: nil, registry: registry.path,
+                                        environment: environment)
+        return (try? replayIfUnchanged(notebook: arguments[1], context: context, outputs: outputs, started: started, json: json,
+                                       verbose: verbose)) == true
     }
 
     func validate() throws {
@@ -85,7 +114,9 @@ struct RunCommand: ParsableCommand {
         let name = NotebookLoader.stem(of: notebook)
         let context = NoopStamp.context(params: JSONValue.object(options.params).canonicalJSON, only: only,
                                         registry: options.registry.path, environment: ProcessInfo.processInfo.environment)
-        if !forceAll, forceCell == nil, try replayIfUnchanged(name: name, context: context, outputs: options.outputs, started: started) {
+        if !forceAll, forceCell == nil,
+           try Self.replayIfUnchanged(notebook: notebook, context: context, outputs: options.outputs, started: started, json: json,
+                                      verbose: verbose) {
             return
         }
         let file = try Terminal.loadValid(notebook, registry: ArtifactRegistry(root: options.registry))

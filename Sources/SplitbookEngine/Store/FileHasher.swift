@@ -30,12 +30,19 @@ public final class FileHasher: @unchecked Sendable {
     /// Bytes hashed since creation (for tests and `--verbose`).
     public private(set) var bytesHashed: Int64 = 0
 
-    /// A hasher whose memo is loaded from (and saved to) `memoURL`; nil keeps it in memory only.
+    private var loaded = false
+
+    /// A hasher whose memo is read from (and saved to) `memoURL` when first
+    /// needed; nil keeps it in memory only.
     public init(memoURL: URL?) {
         self.memoURL = memoURL
-        if let memoURL, let text = try? String(contentsOf: memoURL, encoding: .utf8) {
-            load(text)
-        }
+    }
+
+    /// Reads the memo file the first time it is needed (call with the lock held).
+    private func loadIfNeeded() {
+        guard !loaded else { return }
+        loaded = true
+        if let memoURL, let text = try? String(contentsOf: memoURL, encoding: .utf8) { load(text) }
     }
 
     private func load(_ text: String) {
@@ -58,6 +65,7 @@ public final class FileHasher: @unchecked Sendable {
     public func save() throws(FileSystemError) {
         guard let memoURL else { return }
         let text: String? = lock.withLock {
+            loadIfNeeded()
             guard dirty else { return nil }
             dirty = false
             var out = "splitbook-hashes 1\n"
@@ -77,13 +85,17 @@ public final class FileHasher: @unchecked Sendable {
     }
 
     func digest(ofFile path: String, identity: FileIdentity) throws(FileSystemError) -> Digest {
-        if let cached = lock.withLock({ memo[path] }), Self.sameFile(cached.identity, identity),
+        if let cached = lock.withLock({ () -> Entry? in
+            loadIfNeeded()
+            return memo[path]
+        }), Self.sameFile(cached.identity, identity),
            identity.ctimeNanos < cached.hashedAt - Self.racyWindowNanos {
             return cached.digest
         }
         let hashedAt = Self.now()
         let digest = try Self.hashFile(path)
         lock.withLock {
+            loadIfNeeded()
             bytesHashed += identity.size
             memo[path] = Entry(digest: digest, identity: identity, hashedAt: hashedAt)
             dirty = true
@@ -94,6 +106,7 @@ public final class FileHasher: @unchecked Sendable {
     /// Drops memo entries for paths under `prefix` (after the files were removed or replaced).
     public func forget(under prefix: String) {
         lock.withLock {
+            loadIfNeeded()
             let keys = memo.keys.filter { $0 == prefix || $0.hasPrefix(prefix + "/") }
             for key in keys { memo[key] = nil }
             if !keys.isEmpty { dirty = true }
