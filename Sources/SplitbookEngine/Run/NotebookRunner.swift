@@ -130,6 +130,20 @@ public final class NotebookRunner {
             }
         }
 
+        /// Records a cache hit in the state and describes it.
+        func cached(_ node: Int, key: Digest, hit: NotebookState.Cell) -> RunReport.CellResult {
+            state.cells[graph.cells[node].id.value.rawValue] = hit
+            var result = base(node, .cached)
+            result.key = key
+            result.saved = hit.duration
+            result.outputs = hit.outputs
+            result.metrics = hit.metrics
+            result.stdout = hit.stdout
+            result.stderr = hit.stderr
+            result.samples = hit.samples
+            return result
+        }
+
         /// Publishes a finished cell's artifacts (cached cells too: publishing is
         /// idempotent, and the registry may be new or another one).
         func publish(_ node: Int, key: StepKey, keyDigest: Digest, into result: inout RunReport.CellResult) {
@@ -188,15 +202,8 @@ public final class NotebookRunner {
                 if let hit {
                     if execute { try syncWorkspace(hit.outputs) }
                     outputs[node] = hit.outputs
-                    state.cells[cell.id.value.rawValue] = hit
                     let reran = graph.upstream[node].map(\.from).filter { results[$0]?.status == .ran }
-                    var result = base(node, .cached)
-                    result.key = key
-                    result.saved = hit.duration
-                    result.outputs = hit.outputs
-                    result.metrics = hit.metrics
-                    result.stdout = hit.stdout
-                    result.stderr = hit.stderr
+                    var result = cached(node, key: key, hit: hit)
                     if let first = reran.first {
                         result.earlyCutoff = true
                         result.reasons = ["kept: upstream \(graph.cells[first].id.value) reran with identical output"]
@@ -272,16 +279,7 @@ public final class NotebookRunner {
             let previous = state.cells[cell.id.value.rawValue]
             if !forced {
                 let hit = previous?.key == key ? previous : workspace.entry(key).map(NotebookState.Cell.init)
-                if let hit {
-                    state.cells[cell.id.value.rawValue] = hit
-                    var result = base(node, .cached)
-                    result.key = key
-                    result.saved = hit.duration
-                    result.metrics = hit.metrics
-                    result.samples = hit.samples
-                    result.stderr = hit.stderr
-                    return finish(node, result)
-                }
+                if let hit { return finish(node, cached(node, key: key, hit: hit)) }
             }
             let reasons = forced ? ["forced"] : (previous == nil ? ["never ran"] : ["the chain's code, params, inputs, artifacts or samples changed"])
             guard execute else {
