@@ -131,16 +131,22 @@ public final class NotebookRunner {
         }
 
         /// Records a cache hit in the state and describes it.
-        func cached(_ node: Int, key: Digest, hit: NotebookState.Cell) -> RunReport.CellResult {
+        func cached(_ node: Int, hit: NotebookState.Cell) -> RunReport.CellResult {
             state.cells[graph.cells[node].id.value.rawValue] = hit
-            var result = base(node, .cached)
-            result.key = key
+            var result = described(node, .cached, by: hit)
             result.saved = hit.duration
-            result.outputs = hit.outputs
-            result.metrics = hit.metrics
-            result.stdout = hit.stdout
-            result.stderr = hit.stderr
-            result.samples = hit.samples
+            return result
+        }
+
+        /// A cell's result carrying what a stored result says (key, outputs, logs, metrics, samples).
+        func described(_ node: Int, _ status: RunReport.Status, by stored: NotebookState.Cell, reasons: [String] = []) -> RunReport.CellResult {
+            var result = base(node, status, reasons: reasons)
+            result.key = stored.key
+            result.outputs = stored.outputs
+            result.metrics = stored.metrics
+            result.stdout = stored.stdout
+            result.stderr = stored.stderr
+            result.samples = stored.samples
             return result
         }
 
@@ -203,7 +209,7 @@ public final class NotebookRunner {
                     if execute { try syncWorkspace(hit.outputs) }
                     outputs[node] = hit.outputs
                     let reran = graph.upstream[node].map(\.from).filter { results[$0]?.status == .ran }
-                    var result = cached(node, key: key, hit: hit)
+                    var result = cached(node, hit: hit)
                     if let first = reran.first {
                         result.earlyCutoff = true
                         result.reasons = ["kept: upstream \(graph.cells[first].id.value) reran with identical output"]
@@ -279,7 +285,7 @@ public final class NotebookRunner {
             let previous = state.cells[cell.id.value.rawValue]
             if !forced {
                 let hit = previous?.key == key ? previous : workspace.entry(key).map(NotebookState.Cell.init)
-                if let hit { return finish(node, cached(node, key: key, hit: hit)) }
+                if let hit { return finish(node, cached(node, hit: hit)) }
             }
             let reasons = forced ? ["forced"] : (previous == nil ? ["never ran"] : ["the chain's code, params, inputs, artifacts or samples changed"])
             guard execute else {
@@ -306,15 +312,9 @@ public final class NotebookRunner {
                 try syncWorkspace(entry.outputs)
                 outputs[node] = entry.outputs
                 if cell.cache { state.cells[cell.id.value.rawValue] = NotebookState.Cell(entry) }
-                var result = base(node, .ran, reasons: reasons)
-                result.key = entry.key
+                var result = described(node, .ran, by: NotebookState.Cell(entry), reasons: reasons)
                 result.duration = entry.duration
-                result.metrics = entry.metrics
                 result.warnings = entry.warnings
-                result.stdout = entry.stdout
-                result.stderr = entry.stderr
-                result.outputs = entry.outputs
-                result.samples = entry.samples
                 publish(node, key: entry.components, keyDigest: entry.key, into: &result)
                 finish(node, result)
             case .failed(let failure):
