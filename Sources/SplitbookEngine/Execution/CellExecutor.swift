@@ -96,8 +96,8 @@ public struct CellExecutor: Sendable {
             directory: work, stdoutPath: base + "/stdout", stderrPath: base + "/stderr",
             timeout: job.cell.timeout))
         follower?.stop()
-        let stdout = try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: base + "/stdout") ?? Data()))
-        let stderr = try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: base + "/stderr") ?? Data()))
+        let stdout = storeLog(base + "/stdout", mask: mask)
+        let stderr = storeLog(base + "/stderr", mask: mask)
         switch termination {
         case .exited(0):
             break
@@ -186,7 +186,6 @@ public struct CellExecutor: Sendable {
         var placed: [PlacedInput] = []
         try AtomicFile.makeDirectory(work)
         try AtomicFile.makeDirectory(base + "/display")
-        try AtomicFile.makeDirectory(base + "/tmp")
         for (path, source) in job.inputs {
             let target = work + "/" + path.rawValue
             switch source {
@@ -202,14 +201,31 @@ public struct CellExecutor: Sendable {
                 placed.append(PlacedInput(path: target, identity: FileIdentity.of(target), digest: digest, isTree: isTree))
             }
         }
-        try AtomicFile.write(job.script, to: URL(fileURLWithPath: scriptPath(base, job)), durable: false)
-        try AtomicFile.write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: URL(fileURLWithPath: base + "/params.json"),
-                             durable: false)
+        // The scratch area is private to this run, so plain writes suffice (no staging and rename).
+        try Self.write(job.script, to: scriptPath(base, job))
+        try Self.write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: base + "/params.json")
         if job.cell.language == .python {
-            try AtomicFile.write(Data(PythonHelper.source.utf8), to: URL(fileURLWithPath: base + "/lib/" + PythonHelper.fileName),
-                                 durable: false)
+            try AtomicFile.makeDirectory(base + "/lib")
+            try Self.write(Data(PythonHelper.source.utf8), to: base + "/lib/" + PythonHelper.fileName)
         }
         return placed
+    }
+
+    /// Moves a captured log into the store (masked first when the cell has secrets).
+    private func storeLog(_ path: String, mask: SecretMask) -> Digest? {
+        if mask.secrets.isEmpty, let digest = try? FileHasher.hashFile(path), (try? workspace.store.putFile(path, digest: digest, move: true)) != nil {
+            return digest
+        }
+        return try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: path) ?? Data()))
+    }
+
+    /// Writes a scratch file in one step.
+    static func write(_ data: Data, to path: String) throws(FileSystemError) {
+        do {
+            try data.write(to: URL(fileURLWithPath: path))  // not .atomic: one create, no rename
+        } catch {
+            throw FileSystemError("write", path, code: EIO)
+        }
     }
 
     func scriptPath(_ base: String, _ job: CellJob) -> String {
@@ -220,7 +236,7 @@ public struct CellExecutor: Sendable {
         var env: [String: String] = [:]
         for name in ["PATH", "HOME", "LANG"] { env[name] = callerEnvironment[name] }
         env["PATH"] = env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        env["TMPDIR"] = base + "/tmp"
+        env["TMPDIR"] = base  // removed with the rest of the scratch area
         if job.cell.language == .python {
             env["PYTHONPATH"] = base + "/lib"
             env["PYTHONDONTWRITEBYTECODE"] = "1"
