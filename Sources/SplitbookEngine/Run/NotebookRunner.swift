@@ -96,7 +96,7 @@ public final class NotebookRunner {
 
         var results: [Int: RunReport.CellResult] = [:]
         var outputs: [Int: [String: StoredItem]] = [:]
-        var started_ = Set<Int>()
+        var dispatched = Set<Int>()
         let order = graph.topologicalOrder().order
         let completions = CompletionQueue()
         var running = 0
@@ -173,7 +173,7 @@ public final class NotebookRunner {
 
         /// Decides a ready cell: skipped, cached, or dispatched to run.
         func start(_ node: Int) throws {
-            started_.insert(node)
+            dispatched.insert(node)
             let cell = graph.cells[node]
             if !selected.contains(node) { return finish(node, base(node, .excluded)) }
             if cell.stage == .online { return try startOnline(node) }
@@ -329,7 +329,7 @@ public final class NotebookRunner {
 
         while results.count < graph.cells.count {
             var progressed = false
-            for node in order where !started_.contains(node) {
+            for node in order where !dispatched.contains(node) {
                 guard graph.upstream[node].allSatisfy({ results[$0.from] != nil }) else { continue }
                 if selected.contains(node), running >= options.jobs { break }
                 try start(node)
