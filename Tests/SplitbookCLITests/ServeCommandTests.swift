@@ -9,37 +9,22 @@ struct ServeCommandTests {
         #expect(try p.splitbook(["run", p.notebook, "--only", "train"]).status == 0)
         #expect(try p.splitbook(["registry", "promote", "model@1", "production"]).status == 0)
         let port = HTTP.freePort()
-        let server = try launch(p, ["serve", p.notebook, "--port", "\(port)", "--workers", "\(workers)"])
+        let server = try launch(p, ["serve", p.notebook, "--port", "\(port)", "--workers", "\(workers)"],
+                                environment: Self.environment(p))
         let base = "http://127.0.0.1:\(port)"
         #expect(HTTP.wait(for: base + "/readyz"), "the server never became ready")
         return (server, base)
     }
 
-    static let notebook = """
-        params:
-          weight: 2
-        cells:
-          - id: train
-            params: [weight]
-            outputs: [model.json]
-            publish: {model: model.json}
-            code: |
-              printf '{"weight": %s}' "$PARAM_WEIGHT" > model.json
-          - id: score
-            stage: online
-            uses: [model@production]
-            lang: python
-            code: |
-              import json, time
-              MODEL = json.load(open("artifacts/model"))
-              def handle(request):
-                  time.sleep(request.get("sleep", 0))
-                  return {"score": request["x"] * MODEL["weight"]}
-            sample: {"x": 1}
-        """
+    /// The environment of a project's server: HOME inside the project (the cell writes $HOME/loads).
+    static func environment(_ p: Project) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = p.url.path
+        return env
+    }
 
     @Test func sigtermFinishesInFlightRequestsThenExits() throws {
-        let p = try Project(Self.notebook)
+        let p = try Project(servedNotebook)
         defer { p.remove() }
         let (server, base) = try start(p)
         nonisolated(unsafe) var slow: (status: Int, body: String)?
@@ -58,7 +43,7 @@ struct ServeCommandTests {
     }
 
     @Test func sighupSwapsInAPromotedVersion() throws {
-        let p = try Project(Self.notebook)
+        let p = try Project(servedNotebook)
         defer { p.remove() }
         let (server, base) = try start(p)
         defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
@@ -80,15 +65,15 @@ struct ServeCommandTests {
 @Suite("splitbook serve of a bundle directory; SPLITBOOK_REGISTRY (the real binary)", .serialized)
 struct ServeBundleTests {
     @Test func aDirectoryWithNotebookYamlIsServedFromTheRegistryInTheEnvironment() throws {
-        let p = try Project(ServeCommandTests.notebook)
+        let p = try Project(servedNotebook)
         defer { p.remove() }
-        var env = ProcessInfo.processInfo.environment
+        var env = ServeCommandTests.environment(p)
         env["SPLITBOOK_REGISTRY"] = p.url.appendingPathComponent("elsewhere").path
         #expect(try p.splitbook(["run", p.notebook, "--only", "train"], environment: env).status == 0)
         #expect(FileManager.default.fileExists(atPath: p.url.appendingPathComponent("elsewhere/model/versions/1/lineage.json").path))
         #expect(try p.splitbook(["registry", "promote", "model@1", "production"], environment: env).status == 0)
         // The online half alone, as a bundle: its notebook.yaml holds only the online cell.
-        let online = ServeCommandTests.notebook.components(separatedBy: "  - id: score")[1]
+        let online = servedNotebook.components(separatedBy: "  - id: score")[1]
         try p.write("bundle/notebook.yaml", "cells:\n  - id: score" + online)
         let port = HTTP.freePort()
         let server = try launch(p, ["serve", "bundle", "--port", "\(port)"], environment: env)
