@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/JohnSundell/Ink", exact: "0.6.0"),
     ],
     targets: [
         // The notebook model: YAML loading, validation, graph, diagnostics. No file or process I/O.
@@ -24,10 +25,14 @@ let package = Package(
         ),
         // Linux system calls Swift's Glibc module does not expose (copy_file_range, posix_spawn with chdir).
         .target(name: "CSplitbookSystem"),
-        // Everything that touches files and processes: plan, run, cache, registry, exports.
+        // Everything that touches files and processes: plan, run, cache, registry, reports, exports.
         .target(
             name: "SplitbookEngine",
-            dependencies: ["SplitbookSpec", "CSplitbookSystem", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "SplitbookSpec", "CSplitbookSystem",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Ink", package: "Ink"),
+            ]
         ),
         // `splitbook serve`: the HTTP API of CONTRACT §8 (the only HTTP code).
         .target(

@@ -18,10 +18,12 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
 
     /// The outputs directory of the run, to read captured logs back from its store.
     private let objects: URL
+    private let outputs: URL
 
     init(json: Bool, verbose: Bool, outputs: URL) {
         self.json = json
         self.verbose = verbose
+        self.outputs = outputs
         self.objects = outputs.appendingPathComponent(".splitbook/objects")
     }
 
@@ -36,6 +38,10 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
             source.resume()
             timer = source
         }
+    }
+
+    func reportFailed(_ message: String) {
+        Terminal.error("warning: " + message)
     }
 
     func waitingForLock(holder: String) {
@@ -91,6 +97,13 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         say(Self.summary(ran: report.count(.ran), cached: report.count(.cached), failed: report.count(.failed),
                          skipped: report.count(.skipped), online: report.count(.online), duration: report.duration,
                          saved: report.saved, cutoff: report.cells.filter(\.earlyCutoff).count))
+        say("report: " + Self.relative(outputs.appendingPathComponent("\(report.notebook)/report.html").standardizedFileURL.path))
+    }
+
+    /// A path as the user would type it from the current directory.
+    static func relative(_ path: String) -> String {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
     }
 
     /// The closing line of a run.
@@ -106,7 +119,7 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
 
     /// Prints a replayed no-op run (see `NoopStamp`).
     static func replay(_ replay: NoopStamp.Replay, runID: String, notebookPath: String, record: String, duration: Double,
-                       json: Bool, verbose: Bool) {
+                       reportPath: String, json: Bool, verbose: Bool) {
         if json {
             print(record)
             return
@@ -117,6 +130,7 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         text += summary(ran: 0, cached: Int(replay.summary["cached"] ?? 0), failed: 0, skipped: 0,
                         online: Int(replay.summary["online"] ?? 0), duration: duration, saved: replay.summary["saved"] ?? 0,
                         cutoff: 0) + "\n"
+        text += "report: " + relative(URL(fileURLWithPath: reportPath).standardizedFileURL.path) + "\n"
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 

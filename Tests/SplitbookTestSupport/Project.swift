@@ -13,6 +13,14 @@ public struct Project: Sendable {
         for (path, text) in files { try dir.write("notebooks/" + path, text) }
     }
 
+    /// A copy of the repository's `notebooks/` folder (notebooks, data, shared code); `notebook` names one of them.
+    public init(bundled name: String) throws {
+        dir = try TemporaryDirectory("splitbook-project")
+        notebook = "notebooks/\(name).yaml"
+        try FileManager.default.copyItem(at: Binary.packageRoot.appendingPathComponent("notebooks"),
+                                         to: dir.url.appendingPathComponent("notebooks"))
+    }
+
     public var url: URL { dir.url }
 
     public func write(_ path: String, _ text: String) throws { try dir.write(path, text) }

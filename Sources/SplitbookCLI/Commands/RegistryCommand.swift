@@ -77,7 +77,7 @@ struct RegistryCommand: ParsableCommand {
                 let tags = aliases.filter { $0.value == version }.keys.sorted()
                 guard let l = registry.lineage(artifact, version) else { print("  v\(version)  (no lineage)"); continue }
                 print("  v\(version)\(tags.isEmpty ? "" : "  [" + tags.joined(separator: ", ") + "]")  \(l.kind) \(l.size) bytes  content \(l.contentHash.short)")
-                print("      from \(l.notebook)/\(l.cell), run \(l.runID), step \(l.stepKey.short), \(ISO8601DateFormatter().string(from: l.publishedAt))")
+                print("      from \(l.notebook)/\(l.cell), run \(l.runID), \(l.stepKey.map { "step \($0.short)" } ?? "published by run.sh"), \(ISO8601DateFormatter().string(from: l.publishedAt))")
                 if !l.params.isEmpty { print("      params " + l.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
             }
             let history = registry.history(artifact)

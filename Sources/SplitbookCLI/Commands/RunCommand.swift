@@ -70,7 +70,8 @@ struct RunCommand: ParsableCommand {
         let duration = Date().timeIntervalSince(started)
         let (runID, record) = try NoopStamp.saveRecord(workspace: workspace, notebook: name, template: replay.recordTemplate,
                                                        duration: duration)
-        RunPrinter.replay(replay, runID: runID, notebookPath: notebook, record: record, duration: duration, json: json, verbose: verbose)
+        RunPrinter.replay(replay, runID: runID, notebookPath: notebook, record: record, duration: duration,
+                          reportPath: ReportPage.url(workspace: workspace, notebook: name).path, json: json, verbose: verbose)
         return true
     }
 
@@ -135,9 +136,10 @@ struct RunCommand: ParsableCommand {
             throw Terminal.usage(error.description)
         }
         printer.finish(report)
-        if let stampFiles {
-            try? NoopStamp.write(workspace: Workspace(root: options.outputs), notebook: name, context: context, files: stampFiles,
-                                 lines: printer.cellLines, report: report)
+        if let stampFiles, let workspace = try? Workspace(root: options.outputs) {
+            let page = try? ReportPage.template(file: file, run: report, workspace: workspace)
+            try? NoopStamp.write(workspace: workspace, notebook: name, context: context, files: stampFiles,
+                                 lines: printer.cellLines, report: report, reportPage: page)
         }
         if ProcessGroups.shared.isInterrupted {
             Terminal.error("interrupted: finished cells are cached, interrupted ones are not")

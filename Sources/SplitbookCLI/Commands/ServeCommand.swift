@@ -44,6 +44,13 @@ struct ServeCommand: ParsableCommand {
         }
     }
 
+    /// The notebook a serving bundle was exported from, as its contract.json names it.
+    static func bundleNotebookName(_ directory: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: directory + "/contract.json"),
+              case .object(let contract)? = JSONValue.parseJSON(data), case .string(let name)? = contract["notebook"] else { return nil }
+        return name
+    }
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let outputsURL = URL(fileURLWithPath: outputs)
@@ -52,6 +59,7 @@ struct ServeCommand: ParsableCommand {
         let isBundle = FileIdentity.of(notebook)?.kind == .directory
         let file = try Terminal.loadValid(isBundle ? notebook + "/notebook.yaml" : notebook, registry: registryStore)
         let workspace = try Workspace(root: outputsURL)
+        let bundleName = isBundle ? Self.bundleNotebookName(notebook) : nil
         var options = ServingOptions()
         options.host = host
         options.port = port
@@ -67,7 +75,8 @@ struct ServeCommand: ParsableCommand {
         let executor = CellExecutor(workspace: workspace, callerEnvironment: environment)
         let serving = ServingApplication(
             options: options, logger: logger,
-            makePlan: { try ServingPlan.make(file: file, workspace: workspace, registry: registryStore, environment: environment) },
+            makePlan: { try ServingPlan.make(file: file, workspace: workspace, registry: registryStore, environment: environment,
+                                              name: bundleName) },
             startChain: { [timeout] in try OnlineChain(jobs: $0, executor: executor, stderrPath: "/dev/stderr", defaultTimeout: timeout) })
         let app = Application(router: serving.router(), configuration: .init(address: .hostname(host, port: port)), logger: logger)
 

@@ -26,9 +26,10 @@ public struct ServingPlan: Sendable {
     /// Each online cell's step key components digest (code, params, env, inputs, artifacts).
     public var cellHashes: [String: Digest]
 
-    /// Builds the plan of a checked notebook against a registry.
+    /// Builds the plan of a checked notebook against a registry. `name`
+    /// overrides the notebook's name (a bundle's notebook.yaml is named in its contract.json).
     public static func make(file: NotebookFile, workspace: Workspace, registry: ArtifactRegistry,
-                            environment: [String: String]) throws -> ServingPlan {
+                            environment: [String: String], name: String? = nil) throws -> ServingPlan {
         guard let notebook = file.check.notebook, let graph = file.check.graph else {
             throw RunUsageError(description: "the notebook has errors")
         }
@@ -56,7 +57,7 @@ public struct ServingPlan: Sendable {
             }
             endpoints.append(Endpoint(name: graph.cells[node].id.value.rawValue, chain: jobs, samples: graph.cells[node].samples ?? []))
         }
-        return ServingPlan(notebook: notebook.name, endpoints: endpoints, artifacts: artifacts.values.sorted { $0.reference < $1.reference },
+        return ServingPlan(notebook: name ?? notebook.name, endpoints: endpoints, artifacts: artifacts.values.sorted { $0.reference < $1.reference },
                            cellHashes: hashes)
     }
 }

@@ -46,7 +46,8 @@ public final class ArtifactRegistry: @unchecked Sendable {
         public var notebook: String
         public var notebookPath: String
         public var cell: String
-        public var stepKey: Digest
+        /// The step key of the cell run that produced it; nil when an exported `run.sh` published it.
+        public var stepKey: Digest?
         public var runID: String
         public var params: [String: String]
         public var inputs: [String: Digest]

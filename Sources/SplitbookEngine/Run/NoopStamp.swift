@@ -20,6 +20,7 @@ import SplitbookSpec
 ///                    f <dev> <ino> <size> <mtime_ns> <ctime_ns> <path>...
 ///     NAME.replay    the cell lines the run printed, then `summary cached=N online=N excluded=N saved=S`
 ///     NAME.record    the run record, with @RUN_ID@, @STARTED@, @DURATION@ to fill in
+///     NAME.report    the HTML report, with the same placeholders
 public enum NoopStamp {
     static let header = "splitbook-noop 1"
 
@@ -86,7 +87,7 @@ public enum NoopStamp {
 
     /// Records a stamp after an all-cached run.
     public static func write(workspace: Workspace, notebook: String, context: String, files: [String], lines: [String],
-                             report: RunReport) throws(FileSystemError) {
+                             report: RunReport, reportPage: String?) throws(FileSystemError) {
         let dir = directory(workspace)
         var stamp = header + "\ntime \(FileHasher.now())\ncontext \(context)\n"
         for path in Set(files).sorted() {
@@ -104,6 +105,12 @@ public enum NoopStamp {
         try AtomicFile.write(Data((lines + ["summary " + summary]).joined(separator: "\n").utf8 + Data("\n".utf8)),
                              to: dir.appendingPathComponent("\(notebook).replay"), durable: false)
         try AtomicFile.write(Data(record.utf8), to: dir.appendingPathComponent("\(notebook).record"), durable: false)
+        let page = dir.appendingPathComponent("\(notebook).report")
+        if let reportPage {
+            try AtomicFile.write(Data(reportPage.utf8), to: page, durable: false)
+        } else {
+            unlink(page.path)
+        }
         // The stamp last: it is what makes the other two count.
         try AtomicFile.write(Data(stamp.utf8), to: dir.appendingPathComponent("\(notebook).stamp"), durable: false)
     }
@@ -117,9 +124,13 @@ public enum NoopStamp {
     public static func saveRecord(workspace: Workspace, notebook: String, template: String,
                                   duration: Double) throws(FileSystemError) -> (runID: String, record: String) {
         let runID = NotebookRunner.newRunID(after: RunHistory(workspace: workspace).runIDs(notebook).last)
-        let record = fill(template, ["@RUN_ID@": runID, "@STARTED@": ISOTime.string(Date()),
-                                     "@DURATION@": JSONValueText.double(duration)])
+        let started = ISOTime.string(Date())
+        let record = fill(template, ["@RUN_ID@": runID, "@STARTED@": started, "@DURATION@": JSONValueText.double(duration)])
         try AtomicFile.write(Data(record.utf8), to: workspace.runsDirectory(notebook).appendingPathComponent("\(runID).json"), durable: false)
+        if let page = try? String(contentsOf: directory(workspace).appendingPathComponent("\(notebook).report"), encoding: .utf8) {
+            let html = fill(page, ["@RUN_ID@": runID, "@STARTED@": started, "@DURATION@": DurationText.format(duration)])
+            try AtomicFile.write(Data(html.utf8), to: ReportPage.url(workspace: workspace, notebook: notebook), durable: false)
+        }
         return (runID, record)
     }
 

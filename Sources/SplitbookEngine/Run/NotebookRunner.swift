@@ -10,6 +10,12 @@ public protocol RunObserver: AnyObject {
     /// A line a running cell printed; only asked for when `wantsLiveOutput`.
     func cellPrinted(_ id: CellID, stream: String, line: String)
     var wantsLiveOutput: Bool { get }
+    /// The run finished but its HTML report could not be written.
+    func reportFailed(_ message: String)
+}
+
+extension RunObserver {
+    public func reportFailed(_ message: String) {}
 }
 
 /// Runs a notebook's offline cells as cached steps (CONTRACT §2, §3): in
@@ -355,6 +361,11 @@ public final class NotebookRunner {
         if execute {
             try state.save(to: workspace.stateURL(notebook.name))
             try workspace.saveRun(report)
+            do {
+                try ReportPage.write(file: file, run: report, workspace: workspace)
+            } catch {
+                observer?.reportFailed("cannot write the report: \(error)")
+            }
             let chosen = (0..<graph.cells.count).filter { selected.contains($0) }
             let unchanged = chosen.allSatisfy { n in
                 let status = results[n]?.status

@@ -163,6 +163,11 @@ extension Diagnostic {
                    notes: [Note("a cell must not change its inputs in place; write a new output instead")])
     }
 
+    static func reservedReportPath(cell: CellID, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.invalidPath, "cell '\(cell)': the output 'report.html' would be overwritten by the run report, which splitbook writes beside the outputs",
+                   at: range, notes: [Note("write it under another name or in a directory, e.g. 'reports/report.html'")])
+    }
+
     static func reservedPath(_ path: RelativePath, cell: CellID, at range: SourceRange) -> Diagnostic {
         Diagnostic(.invalidPath, "cell '\(cell)': '\(path)' is inside 'artifacts/', which splitbook fills with the registry artifacts named in 'uses'",
                    at: range)

@@ -43,6 +43,7 @@ public struct NotebookValidator: Sendable {
             }
             for output in cell.outputs {
                 if output.value.components.first == "artifacts" { out.append(.reservedPath(output.value, cell: id, at: output.range)) }
+                if output.value.rawValue == "report.html" { out.append(.reservedReportPath(cell: id, at: output.range)) }
                 if let (owner, range) = firstOutput[output.value] {
                     out.append(.duplicateOutput(output.value, cell: id, first: owner, at: output.range, firstRange: range))
                 } else {

@@ -1,10 +1,33 @@
-import SplitbookEngine
 import SplitbookSpec
 
-/// The OpenAPI 3.1 description of what a server serves: one path per endpoint,
-/// the first sample as the request example.
-enum OpenAPIDocument {
-    static func make(plan: ServingPlan?) -> JSONValue {
+/// The OpenAPI 3.1 description of what a server serves: one path per
+/// endpoint, its samples as request examples and, when a notebook run
+/// answered them, the responses as response examples. `splitbook serve`
+/// serves it at `/openapi.json`; the online export writes it to a file.
+public enum OpenAPIDocument {
+    /// One `POST /v1/NAME` endpoint.
+    public struct Endpoint: Sendable {
+        public var name: String
+        public var chain: [String]
+        public var samples: [JSONValue]
+        /// The responses a notebook run gave to `samples`, in the same order (may be empty).
+        public var responses: [JSONValue]
+
+        public init(name: String, chain: [String], samples: [JSONValue], responses: [JSONValue] = []) {
+            self.name = name
+            self.chain = chain
+            self.samples = samples
+            self.responses = responses
+        }
+    }
+
+    public static func make(plan: ServingPlan?) -> JSONValue {
+        make(notebook: plan?.notebook ?? "notebook", endpoints: (plan?.endpoints ?? []).map {
+            Endpoint(name: $0.name, chain: $0.chain.map(\.cell.id.value.rawValue), samples: $0.samples)
+        })
+    }
+
+    public static func make(notebook: String, endpoints: [Endpoint]) -> JSONValue {
         let error: JSONValue = .object(["type": .string("object"), "required": .array([.string("error")]),
                                         "properties": .object(["error": .object(["type": .string("object"), "properties": .object([
                                             "code": .object(["type": .string("string")]), "message": .object(["type": .string("string")]),
@@ -14,16 +37,28 @@ enum OpenAPIDocument {
                      "content": .object(["application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/Error")])])])])
         }
         var paths: [String: JSONValue] = [:]
-        for endpoint in plan?.endpoints ?? [] {
+        func examples(_ values: [JSONValue], _ label: String) -> [String: JSONValue] {
+            switch values.count {
+            case 0: return [:]
+            case 1: return ["example": values[0]]
+            default:
+                return ["examples": .object(Dictionary(uniqueKeysWithValues: values.enumerated().map {
+                    ("\(label)\($0.offset + 1)", .object(["value": $0.element]))
+                }))]
+            }
+        }
+        for endpoint in endpoints {
             var media: [String: JSONValue] = ["schema": .object([:])]
-            if let sample = endpoint.samples.first { media["example"] = sample }
+            media.merge(examples(endpoint.samples, "sample")) { $1 }
+            var responseMedia: [String: JSONValue] = ["schema": .object([:])]
+            responseMedia.merge(examples(endpoint.responses, "sample")) { $1 }
             paths["/v1/\(endpoint.name)"] = .object(["post": .object([
                 "operationId": .string(endpoint.name),
-                "summary": .string("Online cell chain: " + endpoint.chain.map(\.cell.id.value.rawValue).joined(separator: " -> ")),
+                "summary": .string("Online cell chain: " + endpoint.chain.joined(separator: " -> ")),
                 "requestBody": .object(["required": .bool(true), "content": .object(["application/json": .object(media)])]),
                 "responses": .object([
                     "200": .object(["description": .string("The endpoint's response."),
-                                    "content": .object(["application/json": .object(["schema": .object([:])])])]),
+                                    "content": .object(["application/json": .object(responseMedia)])]),
                     "400": errorResponse("The body is not JSON."),
                     "413": errorResponse("The body is too large."),
                     "500": errorResponse("The cell raised or its worker crashed."),
@@ -40,7 +75,7 @@ enum OpenAPIDocument {
         }
         return .object([
             "openapi": .string("3.1.0"),
-            "info": .object(["title": .string("splitbook: \(plan?.notebook ?? "notebook")"), "version": .string("1")]),
+            "info": .object(["title": .string("splitbook: \(notebook)"), "version": .string("1")]),
             "paths": .object(paths),
             "components": .object(["schemas": .object(["Error": error])]),
         ])

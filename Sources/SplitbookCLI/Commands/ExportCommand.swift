@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import SplitbookEngine
+import SplitbookSpec
+
+/// `splitbook export offline|online|html|ipynb|md NB`.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export a notebook's offline batch job, its online serving bundle, or a report of its last run.",
+        discussion: """
+        The two halves leave as two deployable things that share only the registry:
+
+          splitbook export offline notebooks/rag_assistant.yaml -o build/rag-job
+          splitbook export online  notebooks/rag_assistant.yaml -o build/rag-service
+          splitbook serve build/rag-service
+
+        Reports of the last run:
+
+          splitbook export html  notebooks/intro.yaml -o intro.html
+          splitbook export ipynb notebooks/intro.yaml -o intro.ipynb
+          splitbook export md    notebooks/intro.yaml -o -
+        """,
+        subcommands: [Offline.self, Online.self, HTML.self, Ipynb.self, Markdown.self]
+    )
+
+    /// Options every export takes.
+    struct Common: ParsableArguments {
+        @Argument(help: "The notebook file.")
+        var notebook: String
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Where to write (default: exports/<name>/...).", valueName: "path"))
+        var output: String?
+
+        @Option(help: ArgumentHelp("Where runs wrote (default: ./outputs).", valueName: "dir"))
+        var outputs: String = "outputs"
+
+        @Option(help: ArgumentHelp("The artifact registry (default: $SPLITBOOK_REGISTRY, else <outputs>/registry).", valueName: "dir"))
+        var registry: String?
+
+        var registryStore: ArtifactRegistry {
+            ArtifactRegistry(root: ArtifactRegistry.location(flag: registry, outputs: URL(fileURLWithPath: outputs),
+                                                             environment: ProcessInfo.processInfo.environment))
+        }
+
+        func target(_ defaultName: String) -> URL {
+            URL(fileURLWithPath: output ?? "exports/\(NotebookLoader.stem(of: notebook))/\(defaultName)")
+        }
+
+        func load() throws -> NotebookFile { try Terminal.loadValid(notebook, registry: registryStore) }
+
+        /// Runs an export, turning its failure into a clear message and exit status 1.
+        func perform(_ what: String, _ body: () throws -> [String], target: URL) throws {
+            do {
+                let files = try body()
+                print("wrote \(what) to \(RunPrinter.relative(target.standardizedFileURL.path)) (\(files.count) files)")
+                for file in files { print("  \(file)") }
+            } catch let error as ExportError {
+                Terminal.error("error: \(error.description)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Offline: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the offline half as a batch job: run.sh (no splitbook needed), Dockerfile, CronJob, Argo Workflow.",
+            discussion: """
+            Example:
+              splitbook export offline notebooks/churn_model.yaml -o build/churn-job
+              sh build/churn-job/run.sh          # runs the offline cells and publishes, without splitbook
+            """
+        )
+
+        @OptionGroup var common: Common
+
+        @Option(help: "The CronJob's schedule.")
+        var schedule = "0 3 * * *"
+
+        func run() throws {
+            let file = try common.load()
+            var exporter = BatchJobExporter(file: file)
+            exporter.schedule = schedule
+            let target = common.target("offline")
+            try common.perform("the offline batch job", { try exporter.export(to: target) }, target: target)
+        }
+    }
+
+    struct Online: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the online half as a serving bundle for `splitbook serve`, with OpenAPI, Dockerfile and Deployment.",
+            discussion: """
+            The bundle records the artifact versions the notebook's last run validated, so run the notebook first.
+
+            Example:
+              splitbook run notebooks/rag_assistant.yaml
+              splitbook export online notebooks/rag_assistant.yaml -o build/rag-service
+              splitbook serve build/rag-service
+            """
+        )
+
+        @OptionGroup var common: Common
+
+        @Option(help: ArgumentHelp("A Linux splitbook executable to copy into the bundle's bin/ for its image.", valueName: "path"))
+        var binary: String?
+
+        func run() throws {
+            let file = try common.load()
+            var exporter = ServingBundleExporter(file: file, workspace: try Workspace(root: URL(fileURLWithPath: common.outputs)),
+                                                 registry: common.registryStore)
+            exporter.binary = binary.map { URL(fileURLWithPath: $0) }
+            let target = common.target("online")
+            try common.perform("the online serving bundle", { try exporter.export(to: target) }, target: target)
+        }
+    }
+
+    /// The three report formats share everything but the renderer.
+    enum ReportFormat: String {
+        case html, ipynb, md
+
+        func render(_ document: RunDocument) -> String {
+            switch self {
+            case .html: HTMLReport(document: document).html()
+            case .ipynb: IpynbReport(document: document).json
+            case .md: MarkdownReport(document: document).text
+            }
+        }
+    }
+
+    static func exportReport(_ common: Common, format: ReportFormat) throws {
+        let file = try common.load()
+        let document: RunDocument
+        do {
+            document = try RunDocument.latest(file: file, workspace: try Workspace(root: URL(fileURLWithPath: common.outputs)))
+        } catch let error as ExportError {
+            Terminal.error("error: \(error.description)")
+            throw ExitCode(1)
+        }
+        let text = format.render(document)
+        if common.output == "-" {
+            FileHandle.standardOutput.write(Data(text.utf8))
+            return
+        }
+        let target = common.target("report.\(format.rawValue)")
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(Data(text.utf8), to: target, durable: false)
+        print("wrote \(RunPrinter.relative(target.standardizedFileURL.path)) (run \(document.run.runID))")
+    }
+
+    struct HTML: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "html", abstract: "Write the last run's report as one self-contained HTML file (works offline).")
+        @OptionGroup var common: Common
+        func run() throws { try ExportCommand.exportReport(common, format: .html) }
+    }
+
+    struct Ipynb: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ipynb", abstract: "Write the last run as a Jupyter notebook (nbformat 4.5) with outputs and offline/online tags.")
+        @OptionGroup var common: Common
+        func run() throws { try ExportCommand.exportReport(common, format: .ipynb) }
+    }
+
+    struct Markdown: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "md", abstract: "Write the last run as Markdown (a Mermaid picture of the split, cells, outputs).")
+        @OptionGroup var common: Common
+        func run() throws { try ExportCommand.exportReport(common, format: .md) }
+    }
+}

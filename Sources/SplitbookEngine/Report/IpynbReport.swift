@@ -1,0 +1,133 @@
+import Foundation
+import SplitbookSpec
+
+/// The run as a Jupyter notebook (nbformat 4.5): markdown cells as they are,
+/// code cells with their captured output, display items and samples as
+/// outputs, `offline` / `online` as cell tags, and splitbook's view of each
+/// cell (status, timing, key, publications) under `metadata.splitbook`.
+/// Shell cells get a `%%sh` / `%%bash` first line so they also run in a
+/// Python kernel.
+public struct IpynbReport {
+    public let document: RunDocument
+
+    public init(document: RunDocument) { self.document = document }
+
+    public var json: String { notebook.prettyJSON(indent: " ") + "\n" }
+
+    var notebook: JSONValue {
+        var cells: [JSONValue] = []
+        var markdownCount = 0
+        var executionCount = 0
+        for item in document.items {
+            switch item {
+            case .markdown(let text):
+                markdownCount += 1
+                cells.append(.object(["cell_type": .string("markdown"), "id": .string("MD-\(markdownCount)"), "metadata": .object([:]),
+                                      "source": .string(text)]))
+            case .code(let code):
+                let ran = code.result.map { $0.status == .ran || $0.status == .cached } ?? false
+                if ran { executionCount += 1 }
+                cells.append(.object([
+                    "cell_type": .string("code"),
+                    "id": .string(code.id),
+                    "metadata": .object(["tags": .array([.string(code.cell.stage.rawValue)]), "splitbook": metadata(code)]),
+                    "execution_count": ran ? .int(executionCount) : .null,
+                    "source": .string(source(code)),
+                    "outputs": .array(outputs(code)),
+                ]))
+            }
+        }
+        let run = document.run
+        return .object([
+            "nbformat": .int(4),
+            "nbformat_minor": .int(5),
+            "metadata": .object([
+                "kernelspec": .object(["name": .string("python3"), "display_name": .string("Python 3"), "language": .string("python")]),
+                "language_info": .object(["name": .string("python")]),
+                "title": .string(document.notebook.title ?? document.notebook.name),
+                "splitbook": .object([
+                    "notebook": .string(run.notebook), "notebookPath": .string(run.notebookPath), "runID": .string(run.runID),
+                    "startedAt": .string(ISOTime.string(run.startedAt)), "duration": .double(run.duration),
+                    "params": .object(run.params.mapValues { JSONValue.parseJSON(Data($0.utf8)) ?? .string($0) }),
+                ]),
+            ]),
+            "cells": .array(cells),
+        ])
+    }
+
+    private func source(_ code: RunDocument.CodeItem) -> String {
+        let text = code.code
+        switch code.cell.language {
+        case .python: return text
+        case .sh: return "%%sh\n" + text
+        case .bash: return "%%bash\n" + text
+        default: return "%%script " + code.cell.command.joined(separator: " ") + "\n" + text
+        }
+    }
+
+    private func metadata(_ code: RunDocument.CodeItem) -> JSONValue {
+        var m: [String: JSONValue] = ["stage": .string(code.cell.stage.rawValue), "lang": .string(code.cell.language.description)]
+        guard let r = code.result else { m["status"] = .string("not run"); return .object(m) }
+        m["status"] = .string(r.status.rawValue)
+        m["duration"] = .double(r.duration)
+        if r.status == .cached { m["saved"] = .double(r.saved) }
+        if let key = r.key { m["key"] = .string(key.hex) }
+        if !r.reasons.isEmpty { m["reasons"] = .array(r.reasons.map { .string($0) }) }
+        if !r.published.isEmpty { m["published"] = .object(r.published.mapValues { .int($0) }) }
+        if !r.metrics.isEmpty { m["metrics"] = .object(r.metrics.mapValues { .double($0) }) }
+        if r.earlyCutoff { m["earlyCutoff"] = .bool(true) }
+        return .object(m)
+    }
+
+    private func outputs(_ code: RunDocument.CodeItem) -> [JSONValue] {
+        var out: [JSONValue] = []
+        func stream(_ name: String, _ text: String) {
+            if !text.isEmpty { out.append(.object(["output_type": .string("stream"), "name": .string(name), "text": .string(text)])) }
+        }
+        func display(_ data: [String: JSONValue]) {
+            out.append(.object(["output_type": .string("display_data"), "data": .object(data), "metadata": .object([:])]))
+        }
+        stream("stdout", code.stdout)
+        stream("stderr", code.stderr)
+        for file in code.display {
+            switch file.kind {
+            case .image(let mime) where mime == "image/svg+xml":
+                display([mime: .string(file.text), "text/plain": .string(file.name)])
+            case .image(let mime):
+                display([mime: .string(file.data.base64EncodedString()), "text/plain": .string(file.name)])
+            case .table(let separator):
+                let table = DelimitedTable(file.text, separator: separator)
+                var html = "<table>"
+                for (n, row) in table.rows.enumerated() {
+                    let tag = n == 0 ? "th" : "td"
+                    html += "<tr>" + row.map { "<\(tag)>\(HTMLText.escape($0))</\(tag)>" }.joined() + "</tr>"
+                }
+                display(["text/html": .string(html + "</table>"), "text/plain": .string(file.text)])
+            case .markdown: display(["text/markdown": .string(file.text), "text/plain": .string(file.text)])
+            case .html: display(["text/html": .string(file.text), "text/plain": .string(file.name)])
+            case .json:
+                if let value = JSONValue.parseJSON(file.data) {
+                    display(["application/json": value, "text/plain": .string(value.prettyJSON())])
+                } else {
+                    display(["text/plain": .string(file.text)])
+                }
+            case .text: display(["text/plain": .string(file.text)])
+            }
+        }
+        if let metrics = code.result?.metrics, !metrics.isEmpty {
+            let text = metrics.keys.sorted().map { "\($0) = \(HTMLReport.number(metrics[$0]!))" }.joined(separator: "\n")
+            display(["application/json": .object(metrics.mapValues { .double($0) }), "text/plain": .string("metrics:\n" + text)])
+        }
+        if let set = code.samples {
+            let samples = JSONValue.array(set.samples.map { .object(["request": $0.request, "response": $0.response, "p50Ms": .double($0.p50)]) })
+            display(["application/json": .object(["chain": .array(set.chain.map { .string($0) }), "samples": samples]),
+                     "text/plain": .string("samples through \(set.chain.joined(separator: " -> ")): p50 \(HTMLReport.number(set.p50)) ms, "
+                                           + "p95 \(HTMLReport.number(set.p95)) ms\n" + samples.prettyJSON())])
+        }
+        if let r = code.result, r.status == .failed {
+            out.append(.object(["output_type": .string("error"), "ename": .string("CellFailed"),
+                                "evalue": .string(r.reasons.joined(separator: "; ")), "traceback": .array([])]))
+        }
+        return out
+    }
+}
