@@ -49,12 +49,18 @@ struct FileHasherTests {
         defer { dir.remove() }
         let url = try dir.write("fresh.txt", "new")
         let memo = dir.url.appendingPathComponent("hashes.v1")
-        let first = FileHasher(memoURL: memo)
-        _ = try first.digest(ofFile: url.path)  // hashed right after the write: racily clean
+        // A window of an hour makes "hashed right after the write" hold however loaded the machine is.
+        let hour: Int64 = 3_600_000_000_000
+        let first = FileHasher(memoURL: memo, racyWindowNanos: hour)
+        _ = try first.digest(ofFile: url.path)  // racily clean: the file may change again within its timestamp's tick
         try first.save()
-        let second = FileHasher(memoURL: memo)
+        let second = FileHasher(memoURL: memo, racyWindowNanos: hour)
         _ = try second.digest(ofFile: url.path)
         #expect(second.bytesHashed == 3)
+        // Once the write is older than the window, the memo is trusted and nothing is read.
+        let third = FileHasher(memoURL: memo, racyWindowNanos: -hour)
+        _ = try third.digest(ofFile: url.path)
+        #expect(third.bytesHashed == 0)
     }
 }
 

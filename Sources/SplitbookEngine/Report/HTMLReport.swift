@@ -142,12 +142,7 @@ public struct HTMLReport {
             return "<figure class=\"display\">\(caption)<img alt=\"\(HTMLText.escape(file.name))\" src=\"data:\(mime);base64,\(file.data.base64EncodedString())\"></figure>\n"
         case .table(let separator):
             let table = DelimitedTable(file.text, separator: separator)
-            var out = "<figure class=\"display\">\(caption)<div class=\"scroll tall\"><table class=\"data\">"
-            for (n, row) in table.rows.enumerated() {
-                let tag = n == 0 ? "th" : "td"
-                out += "<tr>" + row.map { "<\(tag)>\(HTMLText.escape($0))</\(tag)>" }.joined() + "</tr>"
-            }
-            out += "</table></div>"
+            var out = "<figure class=\"display\">\(caption)<div class=\"scroll tall\">\(table.html(cssClass: "data"))</div>"
             if table.omitted > 0 { out += "<p class=\"hint\">\(table.omitted) more rows not shown</p>" }
             return out + "</figure>\n"
         case .markdown:

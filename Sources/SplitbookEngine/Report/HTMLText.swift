@@ -69,4 +69,14 @@ struct DelimitedTable {
         self.rows = rows
         self.omitted = max(0, total - rows.count)
     }
+
+    /// The table as HTML, the first row as its header.
+    func html(cssClass: String?) -> String {
+        var out = cssClass.map { "<table class=\"\($0)\">" } ?? "<table>"
+        for (n, row) in rows.enumerated() {
+            let tag = n == 0 ? "th" : "td"
+            out += "<tr>" + row.map { "<\(tag)>\(HTMLText.escape($0))</\(tag)>" }.joined() + "</tr>"
+        }
+        return out + "</table>"
+    }
 }

@@ -97,12 +97,7 @@ public struct IpynbReport {
                 display([mime: .string(file.data.base64EncodedString()), "text/plain": .string(file.name)])
             case .table(let separator):
                 let table = DelimitedTable(file.text, separator: separator)
-                var html = "<table>"
-                for (n, row) in table.rows.enumerated() {
-                    let tag = n == 0 ? "th" : "td"
-                    html += "<tr>" + row.map { "<\(tag)>\(HTMLText.escape($0))</\(tag)>" }.joined() + "</tr>"
-                }
-                display(["text/html": .string(html + "</table>"), "text/plain": .string(file.text)])
+                display(["text/html": .string(table.html(cssClass: nil)), "text/plain": .string(file.text)])
             case .markdown: display(["text/markdown": .string(file.text), "text/plain": .string(file.text)])
             case .html: display(["text/html": .string(file.text), "text/plain": .string(file.name)])
             case .json:

@@ -63,7 +63,7 @@ public enum NoopStamp {
                 guard f.count == 7, let now = FileIdentity.of(String(f[6])),
                       String(now.device) == f[1], String(now.inode) == f[2], String(now.size) == f[3],
                       String(now.mtimeNanos) == f[4], String(now.ctimeNanos) == f[5],
-                      now.ctimeNanos < taken - FileHasher.racyWindowNanos else { return false }
+                      now.ctimeNanos < taken - FileHasher.defaultRacyWindowNanos else { return false }
                 return true
             default:
                 return false

@@ -26,7 +26,9 @@ public final class FileHasher: @unchecked Sendable {
     private var dirty = false
     private let lock = NSLock()
     /// How much older than the hashing time a ctime must be for the entry to be trusted.
-    static let racyWindowNanos: Int64 = 100_000_000
+    let racyWindowNanos: Int64
+    /// 100 ms: far above the timestamp granularity of any local filesystem.
+    public static let defaultRacyWindowNanos: Int64 = 100_000_000
     /// Bytes hashed since creation (for tests and `--verbose`).
     public private(set) var bytesHashed: Int64 = 0
 
@@ -34,8 +36,10 @@ public final class FileHasher: @unchecked Sendable {
 
     /// A hasher whose memo is read from (and saved to) `memoURL` when first
     /// needed; nil keeps it in memory only.
-    public init(memoURL: URL?) {
+    /// Tests change `racyWindowNanos` to stay independent of the machine's load.
+    public init(memoURL: URL?, racyWindowNanos: Int64 = FileHasher.defaultRacyWindowNanos) {
         self.memoURL = memoURL
+        self.racyWindowNanos = racyWindowNanos
     }
 
     /// Reads the memo file the first time it is needed (call with the lock held).
@@ -89,7 +93,7 @@ public final class FileHasher: @unchecked Sendable {
             loadIfNeeded()
             return memo[path]
         }), Self.sameFile(cached.identity, identity),
-           identity.ctimeNanos < cached.hashedAt - Self.racyWindowNanos {
+           identity.ctimeNanos < cached.hashedAt - racyWindowNanos {
             return cached.digest
         }
         let hashedAt = Self.now()
