@@ -130,16 +130,18 @@ struct RunCommand: ParsableCommand {
         let interrupts = Interrupts.forwardToCells()
         defer { withExtendedLifetime(interrupts) {} }
         let stampFiles: [String]?
+        var reportPage: String?
         do {
-            (report, stampFiles) = try NotebookRunner(file: file, options: options).runForStamp(observer: printer)
+            let runner = NotebookRunner(file: file, options: options)
+            (report, stampFiles) = try runner.runForStamp(observer: printer)
+            reportPage = runner.reportTemplate
         } catch let error as RunUsageError {
             throw Terminal.usage(error.description)
         }
         printer.finish(report)
         if let stampFiles, let workspace = try? Workspace(root: options.outputs) {
-            let page = try? ReportPage.template(file: file, run: report, workspace: workspace)
             try? NoopStamp.write(workspace: workspace, notebook: name, context: context, files: stampFiles,
-                                 lines: printer.cellLines, report: report, reportPage: page)
+                                 lines: printer.cellLines, report: report, reportPage: reportPage)
         }
         if ProcessGroups.shared.isInterrupted {
             Terminal.error("interrupted: finished cells are cached, interrupted ones are not")

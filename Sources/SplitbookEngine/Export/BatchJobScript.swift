@@ -117,7 +117,8 @@ struct BatchJobScript {
         case .inline(let code):
             let delimiter = heredocDelimiter(for: code)
             lines.append("  cat > \"\(script)\" <<'\(delimiter)'")
-            lines.append(code.hasSuffix("\n") || code.isEmpty ? String(code.dropLast(code.isEmpty ? 0 : 1)) : code)
+            // The here-document ends every line, the last one included.
+            lines.append(code.hasSuffix("\n") ? String(code.dropLast()) : code)
             lines.append(delimiter)
         case .file(let path):
             lines.append("  cp \"$JOB_DIR/\(path.value.rawValue)\" \"\(script)\"")

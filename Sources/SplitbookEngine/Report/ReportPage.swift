@@ -7,17 +7,17 @@ public enum ReportPage {
         workspace.notebookDirectory(notebook).appendingPathComponent("report.html")
     }
 
-    /// Renders `run` and replaces the notebook's report with it.
-    public static func write(file: NotebookFile, run: RunReport, workspace: Workspace) throws {
-        let html = HTMLReport(document: try RunDocument(file: file, run: run, workspace: workspace)).html()
+    /// Renders `run` once, with the run id, start and duration as
+    /// placeholders, fills them in and replaces the notebook's report; returns
+    /// the template (the no-op fast path keeps it to fill in later).
+    @discardableResult
+    public static func write(file: NotebookFile, run: RunReport, workspace: Workspace) throws -> String {
+        let template = HTMLReport(document: try RunDocument(file: file, run: run, workspace: workspace)).html(header: .placeholders)
+        let html = NoopStamp.fill(template, ["@RUN_ID@": run.runID, "@STARTED@": ISOTime.string(run.startedAt),
+                                             "@DURATION@": DurationText.format(run.duration)])
         let url = url(workspace: workspace, notebook: run.notebook)
         try AtomicFile.makeDirectory(url.deletingLastPathComponent().path)
         try AtomicFile.write(Data(html.utf8), to: url, durable: false)
-    }
-
-    /// The report of an all-cached run with the run id, start and duration
-    /// left as placeholders, for the no-op fast path to fill in.
-    public static func template(file: NotebookFile, run: RunReport, workspace: Workspace) throws -> String {
-        HTMLReport(document: try RunDocument(file: file, run: run, workspace: workspace)).html(header: .placeholders)
+        return template
     }
 }

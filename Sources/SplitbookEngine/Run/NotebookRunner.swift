@@ -24,6 +24,8 @@ extension RunObserver {
 public final class NotebookRunner {
     public let file: NotebookFile
     public let options: RunOptions
+    /// The last run's HTML report with its run id, start and duration as placeholders.
+    public private(set) var reportTemplate: String?
     private let callerEnvironment: [String: String]
 
     public init(file: NotebookFile, options: RunOptions, environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -362,7 +364,7 @@ public final class NotebookRunner {
             try state.save(to: workspace.stateURL(notebook.name))
             try workspace.saveRun(report)
             do {
-                try ReportPage.write(file: file, run: report, workspace: workspace)
+                reportTemplate = try ReportPage.write(file: file, run: report, workspace: workspace)
             } catch {
                 observer?.reportFailed("cannot write the report: \(error)")
             }
