@@ -24,6 +24,8 @@ import tempfile
 import time
 import urllib.request
 
+import run  # bench/run.py: the release build
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".build", "bench-venv")
 
@@ -108,9 +110,7 @@ def main():
     ensure_tools()
     binary = args.bin
     if not binary:
-        subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--scratch-path", ".build-bench",
-                        "--product", "splitbook"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        binary = os.path.join(ROOT, ".build-bench", "x86_64-unknown-linux-gnu", "release", "splitbook")
+        binary = run.build()  # the same release build as bench/run.py
     print(f"workers: {args.workers}, wrk -t2, {args.seconds} s per max-load run")
     with tempfile.TemporaryDirectory() as d:
         script = os.path.join(d, "post.lua")

@@ -161,6 +161,6 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
     }
 
     static func seconds(_ value: Double) -> String {
-        value < 10 ? String(format: "%.2f s", value) : String(format: "%.1f s", value)
+        DecimalText.fixed(value, value < 10 ? 2 : 1) + " s"
     }
 }

@@ -93,7 +93,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         let started = Date()
-        let environment = ProcessInfo.processInfo.environment
+        let environment = NoopStamp.steeringEnvironment()
         let outputs = URL(fileURLWithPath: "outputs")
         let registry = ArtifactRegistry.location(flag: nil, outputs: outputs, environment: environment)
         let context = NoopStamp.context(params: JSONValue.object([:]).canonicalJSON, only: nil, registry: registry.path,

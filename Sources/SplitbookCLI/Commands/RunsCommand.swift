@@ -33,7 +33,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List runs, newest last.",
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest last.",
                                                         discussion: "Example:\n  splitbook runs list --notebook intro")
         @Option(help: "Only this notebook's runs (its name, e.g. intro).")
         var notebook: String?
@@ -52,7 +52,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one run: each cell's status, cache hit, duration and metrics.",
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run: each cell's status, cache hit, duration and metrics.",
                                                         discussion: "Example:\n  splitbook runs show 20261125-0930")
         @Argument(help: "A run id, or a unique prefix of one.")
         var id: String
@@ -81,7 +81,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Compare: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compare two runs cell by cell: status, key changes, metric deltas.",
+        static let configuration = CommandConfiguration(commandName: "compare", abstract: "Compare two runs cell by cell: status, key changes, metric deltas.",
                                                         discussion: "Example:\n  splitbook runs compare 20261125-0930 20261125-1012")
         @Argument(help: "The earlier run.") var a: String
         @Argument(help: "The later run.") var b: String

@@ -53,16 +53,30 @@ public struct CellExecutor: Sendable {
     public let workspace: Workspace
     /// The caller's environment: PATH, HOME and LANG pass through, and secrets are read from it.
     public let callerEnvironment: [String: String]
+    /// The directories `run` uses; `slots.removeAll()` when the run is over.
+    public let slots: ScratchSlots
 
     public init(workspace: Workspace, callerEnvironment: [String: String]) {
         self.workspace = workspace
         self.callerEnvironment = callerEnvironment
+        self.slots = ScratchSlots(store: workspace.store)
+    }
+
+    /// Makes a fresh cell directory: `base` with empty `work/` and `display/`.
+    static func makeScratch(_ base: String) throws(FileSystemError) {
+        for dir in [base, base + "/work", base + "/display"] where mkdir(dir, 0o755) != 0 { throw FileSystemError("create directory", dir) }
     }
 
     public func run(_ job: CellJob) -> CellOutcome {
         let start = Date()
         let id = job.cell.id.value.rawValue
-        let base = workspace.store.scratchPath("cell-\(id)")
+        let base: String
+        do {
+            base = try slots.acquire()
+        } catch {
+            return .failed(CellFailure(message: "cannot prepare the cell's directory: \(error)", duration: 0, warnings: []))
+        }
+        defer { slots.release(base) }
         let work = base + "/work"
         let mask = SecretMask(values: Array(job.secrets.values))
         func fail(_ message: String, stdout: Digest? = nil, stderr: Digest? = nil, warnings: [String] = [],
@@ -74,7 +88,6 @@ public struct CellExecutor: Sendable {
                 try? AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
                 if rename(work, target) == 0 { kept = target }
             }
-            workspace.store.removeItem(base)
             return .failed(CellFailure(message: message, stdout: stdout, stderr: stderr, duration: Date().timeIntervalSince(start),
                                        warnings: warnings, keptDirectory: kept, interrupted: interrupted))
         }
@@ -142,7 +155,9 @@ public struct CellExecutor: Sendable {
                 workspace.hasher.forget(under: work + "/" + output.value.rawValue)
             }
             let displayDir = base + "/display"
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: displayDir))?.sorted() ?? [] {
+            // rmdir succeeds exactly when the cell displayed nothing.
+            let shown = rmdir(displayDir) == 0 ? [] : FileTree.names(in: displayDir)?.sorted() ?? []
+            for name in shown {
                 let path = displayDir + "/" + name
                 guard FileIdentity.of(path)?.kind == .file else { continue }
                 let digest = try FileHasher.hashFile(path)
@@ -165,7 +180,6 @@ public struct CellExecutor: Sendable {
                 warnings.append("cell '\(id)': SPLITBOOK_METRICS does not hold a JSON object of numbers; ignored")
             }
         }
-        workspace.store.removeItem(base)
         let entry = CacheEntry(key: job.key.digest, notebook: job.notebook, cell: id, components: job.key, outputs: outputs,
                                stdout: stdout ?? Digest.of(""), stderr: stderr ?? Digest.of(""), display: display, metrics: metrics,
                                warnings: warnings, duration: Date().timeIntervalSince(start), runID: job.runID, createdAt: Date())
@@ -180,12 +194,11 @@ public struct CellExecutor: Sendable {
         var isTree: Bool
     }
 
-    /// Makes `work` hold exactly the job's inputs, and writes the script, the
-    /// params file and (for Python) the helper module beside it under `base`.
+    /// Makes the empty `work` (see `makeScratch`) hold exactly the job's
+    /// inputs, and writes the script, the params file and (for Python) the
+    /// helper module beside it under `base`.
     func prepare(_ job: CellJob, base: String, work: String) throws -> [PlacedInput] {
         var placed: [PlacedInput] = []
-        try AtomicFile.makeDirectory(work)
-        try AtomicFile.makeDirectory(base + "/display")
         for (path, source) in job.inputs {
             let target = work + "/" + path.rawValue
             switch source {
@@ -203,29 +216,45 @@ public struct CellExecutor: Sendable {
         }
         // The scratch area is private to this run, so plain writes suffice (no staging and rename).
         try Self.write(job.script, to: scriptPath(base, job))
-        try Self.write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: base + "/params.json")
+        try Self.write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: base + "/params.json", unlessEqual: true)
         if job.cell.language == .python {
             try AtomicFile.makeDirectory(base + "/lib")
-            try Self.write(Data(PythonHelper.source.utf8), to: base + "/lib/" + PythonHelper.fileName)
+            try Self.write(Data(PythonHelper.source.utf8), to: base + "/lib/" + PythonHelper.fileName, unlessEqual: true)
         }
         return placed
     }
 
     /// Moves a captured log into the store (masked first when the cell has secrets).
     private func storeLog(_ path: String, mask: SecretMask) -> Digest? {
+        if FileIdentity.of(path)?.size == 0 {  // the commonest log: nothing printed; the slot keeps the file
+            return try? workspace.store.putData(Data())
+        }
         if mask.secrets.isEmpty, let digest = try? FileHasher.hashFile(path), (try? workspace.store.putFile(path, digest: digest, move: true)) != nil {
             return digest
         }
         return try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: path) ?? Data()))
     }
 
-    /// Writes a scratch file in one step.
-    static func write(_ data: Data, to path: String) throws(FileSystemError) {
-        do {
-            try data.write(to: URL(fileURLWithPath: path))  // not .atomic: one create, no rename
-        } catch {
-            throw FileSystemError("write", path, code: EIO)
+    /// Writes a scratch file in one step: no staging, no fsync (the scratch
+    /// area is private to this run and discarded after a crash). With
+    /// `unlessEqual`, a file that already holds `data` is left alone
+    /// (truncating and rewriting a file costs more than reading it).
+    static func write(_ data: Data, to path: String, unlessEqual: Bool = false) throws(FileSystemError) {
+        if unlessEqual, let existing = FileBytes.read(path), existing.elementsEqual(data) { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileSystemError("create", path) }
+        defer { close(fd) }
+        let written = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { return false }
+                offset += n
+            }
+            return true
         }
+        guard written else { throw FileSystemError("write", path) }
     }
 
     func scriptPath(_ base: String, _ job: CellJob) -> String {
@@ -258,7 +287,7 @@ public struct CellExecutor: Sendable {
         var found: [String] = []
         func walk(_ relative: String) {
             let dir = relative.isEmpty ? work : work + "/" + relative
-            for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
+            for name in (FileTree.names(in: dir) ?? []).sorted() {
                 let rel = relative.isEmpty ? name : relative + "/" + name
                 if declared.contains(rel) { continue }
                 let isDir = FileIdentity.of(work + "/" + rel)?.kind == .directory

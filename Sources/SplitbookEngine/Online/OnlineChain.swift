@@ -38,6 +38,7 @@ public final class OnlineChain: @unchecked Sendable {
         do {
             for job in jobs {
                 let base = executor.workspace.store.scratchPath("online-\(job.cell.id.value)")
+                try CellExecutor.makeScratch(base)
                 bases.append(base)
                 _ = try executor.prepare(job, base: base, work: base + "/work")
                 let python = job.cell.language == .python

@@ -146,7 +146,7 @@ public struct RunDocument: Sendable {
     public static func latest(file: NotebookFile, workspace: Workspace) throws -> RunDocument {
         let name = file.check.notebook?.name ?? NotebookLoader.stem(of: file.source.path)
         let history = RunHistory(workspace: workspace)
-        guard let id = history.runIDs(name).last, let run = history.load(name, id) else {
+        guard let id = history.lastRunID(name), let run = history.load(name, id) else {
             throw ExportError("\(file.source.path) has not been run in \(workspace.root.path): run it first (`splitbook run \(file.source.path)`)")
         }
         return try RunDocument(file: file, run: run, workspace: workspace)
@@ -158,7 +158,7 @@ enum DurationText {
     static func format(_ seconds: Double) -> String {
         if seconds < 0.001 { return "0 ms" }
         if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
-        if seconds < 60 { return String(format: "%.2f s", seconds) }
+        if seconds < 60 { return DecimalText.fixed(seconds, 2) + " s" }
         let whole = Int(seconds.rounded())
         return "\(whole / 60) min \(whole % 60) s"
     }

@@ -90,7 +90,7 @@ public final class NotebookRunner {
         defer { withExtendedLifetime(lock) {} }
         if execute { workspace.removeAbandonedScratch() }
         var plannedKeys: [String: StepKey] = [:]
-        let runID = Self.newRunID(after: RunHistory(workspace: workspace).runIDs(notebook.name).last)
+        let runID = Self.newRunID(after: RunHistory(workspace: workspace).lastRunID(notebook.name))
         let started = Date()
         observer?.runStarted(notebook: notebook, runID: runID)
 
@@ -99,6 +99,7 @@ public final class NotebookRunner {
         let builder = KeyBuilder(notebook: notebook, directory: file.directory, graph: graph, params: params, workspace: workspace,
                                  interpreters: interpreters, callerEnvironment: callerEnvironment, registry: registry)
         let executor = CellExecutor(workspace: workspace, callerEnvironment: callerEnvironment)
+        defer { executor.slots.removeAll() }
         var state = NotebookState.load(from: workspace.stateURL(notebook.name))
         let workspaceDir = workspace.notebookDirectory(notebook.name).path
 

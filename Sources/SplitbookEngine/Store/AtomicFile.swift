@@ -49,13 +49,24 @@ public enum AtomicFile {
         }
     }
 
-    /// `mkdir -p`.
+    /// `mkdir -p`: one `stat` when the directory exists, one `mkdir` more
+    /// when only it is missing, and parents created as needed.
     public static func makeDirectory(_ path: String) throws(FileSystemError) {
-        if FileIdentity.of(path)?.kind == .directory { return }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw FileSystemError("create directory", path, code: (error as NSError).code == 0 ? EIO : Int32((error as NSError).code))
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard st.st_mode & S_IFMT == S_IFDIR else { throw FileSystemError("create directory", path, code: ENOTDIR) }
+            return
         }
+        if mkdir(path, 0o777) == 0 { return }
+        if errno == ENOENT {
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty, parent != path {
+                try makeDirectory(parent)
+                if mkdir(path, 0o777) == 0 { return }
+            }
+        }
+        // Another process may have made it meanwhile.
+        if errno == EEXIST, stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { return }
+        throw FileSystemError("create directory", path)
     }
 }

@@ -145,7 +145,7 @@ public final class ContentStore: Sendable {
 
     /// Removes a file or directory tree if present.
     public func removeItem(_ path: String) {
-        if FileIdentity.of(path) != nil { try? FileManager.default.removeItem(atPath: path) }
+        FileTree.remove(path)
     }
 }
 

@@ -12,7 +12,7 @@ public struct FileIdentity: Hashable, Sendable {
     public var ctimeNanos: Int64
     public var mode: UInt32
 
-    public enum Kind { case file, directory, symlink, other }
+    public enum Kind: Sendable { case file, directory, symlink, other }
 
     public var kind: Kind {
         switch mode & UInt32(S_IFMT) {
@@ -27,6 +27,11 @@ public struct FileIdentity: Hashable, Sendable {
 
     /// `lstat` of a path, nil when it does not exist.
     public static func of(_ path: String) -> FileIdentity? {
+        path.withCString { of(cPath: $0) }
+    }
+
+    /// `lstat` of a NUL-terminated path, nil when it does not exist.
+    public static func of(cPath path: UnsafePointer<CChar>) -> FileIdentity? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
         return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),

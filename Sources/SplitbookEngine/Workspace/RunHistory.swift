@@ -14,7 +14,12 @@ public struct RunHistory: Sendable {
     /// Run ids of a notebook, oldest first (ids sort by time).
     public func runIDs(_ notebook: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: workspace.runsDirectory(notebook).path)) ?? []
-        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    /// The newest run id of a notebook, without listing and sorting them all.
+    public func lastRunID(_ notebook: String) -> String? {
+        FileBytes.greatestName(in: workspace.runsDirectory(notebook).path, suffix: ".json")
     }
 
     public func load(_ notebook: String, _ runID: String) -> RunReport? {
