@@ -54,9 +54,18 @@ def timed(command, cwd, setup=None):
     return elapsed
 
 
-def measure(runs, command, cwd, setup=None):
-    timed(command, cwd, setup)  # warm-up
-    return statistics.median(timed(command, cwd, setup) for _ in range(runs))
+def pair(runs, splitbook, make, cwd, setup=None, make_setup=None):
+    """Medians of `runs` timings of each command after one warm-up each,
+    alternating the two, so both see the same machine and file-system state
+    (on this ext4 a file creation slows down for a minute after deletions).
+    `splitbook` may be a function of the run number returning the command."""
+    command = splitbook if callable(splitbook) else (lambda i: splitbook)
+    make_setup = make_setup or setup
+    sb, mk = [], []
+    for i in range(runs + 1):
+        sb.append(timed(command(i), cwd, setup))
+        mk.append(timed(make, cwd, make_setup))
+    return statistics.median(sb[1:]), statistics.median(mk[1:])
 
 
 # ---- workload generators: a notebook and an equivalent Makefile ----
@@ -137,26 +146,22 @@ def scenarios(binary, runs, only):
     if "chain100" in only:
         with tempfile.TemporaryDirectory() as d:
             chain(d, 100, edit_param=50)
-            cold_sb = measure(runs, run, d, setup=clean(d))
-            cold_mk = measure(runs, make, d, setup=clean(d))
-            row("chain100 cold", cold_sb, cold_mk)
-            row("chain100 no-op", measure(runs, run, d), measure(runs, make, d))
+            row("chain100 cold", *pair(runs, run, make, d, setup=clean(d)))
+            row("chain100 no-op", *pair(runs, run, make, d))
             counter = [0]
 
             def bump():
                 counter[0] += 1
                 with open(os.path.join(d, "params", "v"), "w") as f:
                     f.write(f"{counter[0]}\n")
-            edit_sb = statistics.median(
-                [timed(run + ["-p", f"v={i + 1000}"], d) for i in range(runs + 1)][1:])
-            edit_mk = measure(runs, make, d, setup=bump)
-            row("chain100 edit cell 50", edit_sb, edit_mk, "(50 cells rerun)")
+            edit = pair(runs, lambda i: run + ["-p", f"v={i + 1000}"], make, d, make_setup=bump)
+            row("chain100 edit cell 50", *edit, "(50 cells rerun)")
 
     if "fan100" in only:
         with tempfile.TemporaryDirectory() as d:
             fan(d, 100)
-            row("fan100+join cold", measure(runs, run, d, setup=clean(d)), measure(runs, make, d, setup=clean(d)))
-            row("fan100+join no-op", measure(runs, run, d), measure(runs, make, d))
+            row("fan100+join cold", *pair(runs, run, make, d, setup=clean(d)))
+            row("fan100+join no-op", *pair(runs, run, make, d))
 
     if "big1g" in only:
         with tempfile.TemporaryDirectory(dir=os.path.join(ROOT, ".build")) as d:
@@ -164,9 +169,7 @@ def scenarios(binary, runs, only):
             timed(run, d)
             timed(make, d)
             time.sleep(0.3)
-            small = None
-            noop_sb = measure(runs, run, d)
-            noop_mk = measure(runs, make, d)
+            noop_sb, noop_mk = pair(runs, run, make, d)
             row("big1g no-op", noop_sb, noop_mk)
             ws = os.path.join(d, "outputs", "nb", "big.bin")
 
@@ -174,8 +177,7 @@ def scenarios(binary, runs, only):
                 os.utime(ws)
                 os.utime(os.path.join(d, "out", "big.bin"))
                 time.sleep(0.2)
-            touched_sb = measure(runs, run, d, setup=touch_both)
-            touched_mk = measure(runs, make, d, setup=touch_both)
+            touched_sb, touched_mk = pair(runs, run, make, d, setup=touch_both)
             rate = (1 << 30) / ((touched_sb - noop_sb) / 1000) / 1e9
             row("big1g after touch", touched_sb, touched_mk, f"(rehash {rate:.2f} GB/s; make reruns 4 cells)")
             results.append(("big1g rehash GB/s", rate, 0, ""))
@@ -185,7 +187,7 @@ def scenarios(binary, runs, only):
             chain(d, 1000)
             timed(run, d)
             timed(make, d)
-            row("chain1000 no-op", measure(runs, run, d), measure(runs, make, d))
+            row("chain1000 no-op", *pair(runs, run, make, d))
     return results
 
 
@@ -196,7 +198,8 @@ def main():
     parser.add_argument("--bin")
     args = parser.parse_args()
     binary = args.bin or build()
-    print(f"splitbook: {binary}\nmedians of {args.runs} runs after one warm-up; ratio = splitbook / make\n")
+    print(f"splitbook: {binary}\nmedians of {args.runs} runs after one warm-up, the two tools alternating; "
+          "ratio = splitbook / make\n")
     results = scenarios(binary, args.runs, set(args.only.split(",")))
     by = {name: (sb, mk) for name, sb, mk, _ in results}
     if "chain100 no-op" in by and "chain1000 no-op" in by:

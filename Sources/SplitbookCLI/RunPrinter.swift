@@ -17,14 +17,14 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
     private(set) var cellLines: [String] = []
 
     /// The outputs directory of the run, to read captured logs back from its store.
-    private let objects: URL
+    private let store: URL
     private let outputs: URL
 
     init(json: Bool, verbose: Bool, outputs: URL) {
         self.json = json
         self.verbose = verbose
         self.outputs = outputs
-        self.objects = outputs.appendingPathComponent(".splitbook/objects")
+        self.store = outputs.appendingPathComponent(".splitbook")
     }
 
     func runStarted(notebook: Notebook, runID: String) {
@@ -136,7 +136,7 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
 
     private func output(_ digest: Digest) -> String? {
         // Logs are read back from the store only to show them; a missing one shows nothing.
-        let url = objects.appendingPathComponent("\(digest.hex.prefix(2))/\(digest.hex.dropFirst(2))")
+        let url = URL(fileURLWithPath: ContentStore.path(of: digest, in: store))
         return (try? Data(contentsOf: url)).map { String(decoding: $0, as: UTF8.self) }
     }
 

@@ -82,4 +82,23 @@ struct HistoryCommandTests {
         #expect(try p.run(["-p", "factor=2"]).ran.isEmpty, "the kept run is still cached")
         #expect(try p.run(["-p", "factor=1"]).ran == ["b", "c"], "the collected results are gone")
     }
+
+    @Test func gcClearsTheOldFanOutLayoutAndTheSpareFiles() throws {
+        let p = try Project(chain, files: ["data/in.txt": "hello\n"])
+        defer { p.remove() }
+        _ = try p.run()
+        let meta = p.url.appendingPathComponent("outputs/.splitbook").path
+        let old = ["objects/ab/cdef0123", "steps/ab/abcdef.json"]
+        for path in old {
+            try FileManager.default.createDirectory(atPath: (meta + "/" + path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try Data("stale".utf8).write(to: URL(fileURLWithPath: meta + "/" + path))
+        }
+        #expect(FileManager.default.fileExists(atPath: meta + "/spare"), "a run leaves spare files to reuse")
+        #expect(try p.splitbook(["cache", "gc"]).status == 0)
+        for path in old + ["objects/ab", "steps/ab", "spare"] {
+            #expect(!FileManager.default.fileExists(atPath: meta + "/" + path), "\(path) is gone")
+        }
+        #expect(try p.run().ran.isEmpty, "the current results are kept")
+    }
 }

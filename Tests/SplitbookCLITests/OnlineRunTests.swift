@@ -143,7 +143,7 @@ struct OnlineRunTests {
         #expect(result.status == 0)
         let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
         let digest = try #require(report.cells.first { $0.id == "answer" }?.samples)
-        let data = try Data(contentsOf: dir.url.appendingPathComponent("outputs/.splitbook/objects/\(digest.prefix(2))/\(digest.dropFirst(2))"))
+        let data = try Data(contentsOf: dir.url.appendingPathComponent("outputs/.splitbook/objects/\(digest)"))
         let samples = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["samples"] as? [[String: Any]])
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.url.appendingPathComponent(
             "notebooks/data/rag/EXPECTED_SOURCES.json"))) as? [String: [String]])

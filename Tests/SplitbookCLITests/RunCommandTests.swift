@@ -33,7 +33,7 @@ let chain = """
 
 func object(_ project: Project, _ digest: String?) -> String? {
     guard let digest else { return nil }
-    return project.read("outputs/.splitbook/objects/\(digest.prefix(2))/\(digest.dropFirst(2))")
+    return project.read("outputs/.splitbook/objects/\(digest)")
 }
 
 @Suite("splitbook run: caching (the real binary)")

@@ -197,7 +197,9 @@ struct RunHermeticTests {
               - id: s
                 secrets: [API_TOKEN]
                 outputs: [len.txt]
-                code: echo "token is $API_TOKEN"; echo "err $API_TOKEN" >&2; printf %s "$API_TOKEN" | wc -c > len.txt
+                code: |
+                  echo "token is $API_TOKEN"; echo "err $API_TOKEN" >&2; printf %s "$API_TOKEN" | wc -c > len.txt
+                  echo "$API_TOKEN" > "$TMPDIR/token"; echo "$API_TOKEN" > undeclared.txt
             """)
         defer { p.remove() }
         var env = ProcessInfo.processInfo.environment

@@ -65,3 +65,57 @@ struct FileSystemTests {
         }
     }
 }
+
+@Suite("Spare files: reused, never leaking old bytes")
+struct SparePoolTests {
+    @Test func aReusedSpareHoldsExactlyTheNewContent() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try ContentStore(root: dir.url.appendingPathComponent("store"))
+        let old = try dir.write("old.txt", String(repeating: "OLD-SECRET ", count: 1000))
+        let inode = FileIdentity.of(old.path)!.inode
+        store.spares.recycle(old.path)
+        #expect(FileIdentity.of(old.path) == nil)
+        let target = dir.url.path + "/new.txt"
+        #expect(store.spares.place(at: target))
+        #expect(FileIdentity.of(target)?.inode == inode, "the same inode, reused")
+        try FileWriter.write(Data("new".utf8), to: target)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "new")
+        #expect(!store.spares.place(at: dir.url.path + "/another"), "the pool is empty again")
+    }
+
+    @Test func onlySmallWritableSingleLinkFilesAreKept() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try ContentStore(root: dir.url.appendingPathComponent("store"))
+        let linked = try dir.write("linked", "x")
+        link(linked.path, dir.url.path + "/other-name")
+        let big = dir.url.appendingPathComponent("big")
+        try Data(count: 300 << 10).write(to: big)
+        let tree = try dir.write("tree/a/b.txt", "b")
+        store.spares.recycle(linked.path)
+        store.spares.recycle(big.path)
+        store.spares.recycle(tree.deletingLastPathComponent().deletingLastPathComponent().path)
+        #expect(FileIdentity.of(linked.path) == nil && FileIdentity.of(big.path) == nil)
+        #expect(FileIdentity.of(dir.url.path + "/tree") == nil)
+        #expect(try String(contentsOfFile: dir.url.path + "/other-name", encoding: .utf8) == "x", "the other link is untouched")
+        #expect(store.spares.place(at: dir.url.path + "/p1"), "b.txt became a spare")
+        #expect(!store.spares.place(at: dir.url.path + "/p2"), "and nothing else did")
+    }
+
+    @Test func atomicReplaceRecyclesTheOldFileAndCutsTheSpare() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try ContentStore(root: dir.url.appendingPathComponent("store"))
+        let target = dir.url.appendingPathComponent("page.html")
+        try AtomicFile.write(Data(String(repeating: "first ", count: 500).utf8), to: target, durable: false, spares: store.spares)
+        let first = FileIdentity.of(target.path)!.inode
+        try AtomicFile.write(Data("second".utf8), to: target, durable: false, spares: store.spares)
+        #expect(try String(contentsOf: target, encoding: .utf8) == "second")
+        try AtomicFile.write(Data("third".utf8), to: target, durable: false, spares: store.spares)
+        #expect(try String(contentsOf: target, encoding: .utf8) == "third")
+        #expect(FileIdentity.of(target.path)?.inode == first, "the first file's inode came back through the pool")
+        #expect((try FileManager.default.contentsOfDirectory(atPath: dir.url.path)).sorted() == ["page.html", "store"],
+                "no temporary file is left")
+    }
+}

@@ -139,6 +139,8 @@ extension Workspace {
 
     public func save(_ entry: CacheEntry) throws(FileSystemError) {
         guard let data = try? JSONEncoder.splitbook.encode(entry) else { return }
-        try AtomicFile.write(data, to: entryURL(entry.key), durable: false)
+        // A spare may start the file: after a power loss it could hold a spare's
+        // old bytes, which `entry(_:)` rejects (the key inside must match).
+        try AtomicFile.write(data, to: entryURL(entry.key), durable: false, spares: store.spares)
     }
 }

@@ -76,7 +76,10 @@ public struct CellExecutor: Sendable {
         } catch {
             return .failed(CellFailure(message: "cannot prepare the cell's directory: \(error)", duration: 0, warnings: []))
         }
-        defer { slots.release(base) }
+        // Files whose content is known (checked input copies, the script) may
+        // be reused; anything else a cell leaves (it may hold a secret) is deleted.
+        var reusable: [String: FileIdentity] = [:]
+        defer { slots.release(base, reusable: reusable) }
         let work = base + "/work"
         let mask = SecretMask(values: Array(job.secrets.values))
         func fail(_ message: String, stdout: Digest? = nil, stderr: Digest? = nil, warnings: [String] = [],
@@ -94,8 +97,10 @@ public struct CellExecutor: Sendable {
 
         // 1. The cell's world: its inputs and nothing else.
         let placed: [PlacedInput]
+        var scriptIdentity: FileIdentity?
         do {
             placed = try prepare(job, base: base, work: work)
+            scriptIdentity = FileIdentity.of(scriptPath(base, job))
         } catch {
             return fail("cannot prepare the cell's directory: \(error)")
         }
@@ -127,7 +132,11 @@ public struct CellExecutor: Sendable {
         }
 
         // 3. Check what it did.
-        for input in placed where FileIdentity.of(input.path) != input.identity {
+        // File times tick coarsely: an edit in the tick the input was placed
+        // in, keeping its size, leaves the identity as it was. So inputs
+        // placed within the racy window of now are hashed regardless.
+        let racy = FileHasher.now() - FileHasher.defaultRacyWindowNanos
+        for input in placed where FileIdentity.of(input.path) != input.identity || (input.identity?.ctimeNanos ?? 0) > racy {
             let now: Digest? = input.isTree
                 ? (try? Tree.scan(input.path, hasher: FileHasher(memoURL: nil)).digest)
                 : (try? FileHasher.hashFile(input.path))
@@ -145,6 +154,9 @@ public struct CellExecutor: Sendable {
             "cell '\(id)' wrote '\($0)', which is not a declared output; it was not kept (add it to 'outputs' to keep it)"
         }
 
+        for input in placed where !input.isTree { reusable[input.path] = input.identity }
+        if let script = scriptIdentity, FileIdentity.of(scriptPath(base, job)) == script { reusable[scriptPath(base, job)] = script }
+
         // 4. Keep the results.
         var outputs: [String: StoredItem] = [:]
         var display: [DisplayItem] = []
@@ -155,9 +167,7 @@ public struct CellExecutor: Sendable {
                 workspace.hasher.forget(under: work + "/" + output.value.rawValue)
             }
             let displayDir = base + "/display"
-            // rmdir succeeds exactly when the cell displayed nothing.
-            let shown = rmdir(displayDir) == 0 ? [] : FileTree.names(in: displayDir)?.sorted() ?? []
-            for name in shown {
+            for name in FileTree.names(in: displayDir)?.sorted() ?? [] {
                 let path = displayDir + "/" + name
                 guard FileIdentity.of(path)?.kind == .file else { continue }
                 let digest = try FileHasher.hashFile(path)
@@ -209,17 +219,18 @@ public struct CellExecutor: Sendable {
                 try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
                 let isTree = FileIdentity.of(origin)?.kind == .directory
                 if isTree { try FileCopy.copyTree(from: origin, to: target) } else {
+                    _ = workspace.store.spares.place(at: target)
                     try FileCopy.copy(from: origin, to: target, permissions: FileIdentity.of(origin)?.isExecutable == true ? 0o755 : 0o644)
                 }
                 placed.append(PlacedInput(path: target, identity: FileIdentity.of(target), digest: digest, isTree: isTree))
             }
         }
         // The scratch area is private to this run, so plain writes suffice (no staging and rename).
-        try Self.write(job.script, to: scriptPath(base, job))
-        try Self.write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: base + "/params.json", unlessEqual: true)
+        try write(job.script, to: scriptPath(base, job))
+        try write(Data(JSONValue.object(job.params).canonicalJSON.utf8), to: base + "/params.json", unlessEqual: true)
         if job.cell.language == .python {
             try AtomicFile.makeDirectory(base + "/lib")
-            try Self.write(Data(PythonHelper.source.utf8), to: base + "/lib/" + PythonHelper.fileName, unlessEqual: true)
+            try write(Data(PythonHelper.source.utf8), to: base + "/lib/" + PythonHelper.fileName, unlessEqual: true)
         }
         return placed
     }
@@ -232,29 +243,18 @@ public struct CellExecutor: Sendable {
         if mask.secrets.isEmpty, let digest = try? FileHasher.hashFile(path), (try? workspace.store.putFile(path, digest: digest, move: true)) != nil {
             return digest
         }
+        defer { truncate(path, 0) }  // the unmasked text goes now, not when the slot is reused
         return try? workspace.store.putData(mask.apply(FileManager.default.contents(atPath: path) ?? Data()))
     }
 
-    /// Writes a scratch file in one step: no staging, no fsync (the scratch
-    /// area is private to this run and discarded after a crash). With
-    /// `unlessEqual`, a file that already holds `data` is left alone
-    /// (truncating and rewriting a file costs more than reading it).
-    static func write(_ data: Data, to path: String, unlessEqual: Bool = false) throws(FileSystemError) {
+    /// Writes a scratch file in one step, over a spare when there is one: no
+    /// staging, no fsync (the scratch area is private to this run and
+    /// discarded after a crash). With `unlessEqual`, a file that already
+    /// holds `data` is left alone (rewriting costs more than reading it).
+    func write(_ data: Data, to path: String, unlessEqual: Bool = false) throws(FileSystemError) {
         if unlessEqual, let existing = FileBytes.read(path), existing.elementsEqual(data) { return }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileSystemError("create", path) }
-        defer { close(fd) }
-        let written = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
-            return true
-        }
-        guard written else { throw FileSystemError("write", path) }
+        if FileIdentity.of(path) == nil { _ = workspace.store.spares.place(at: path) }
+        try FileWriter.write(data, to: path)
     }
 
     func scriptPath(_ base: String, _ job: CellJob) -> String {

@@ -16,7 +16,9 @@ import Foundation
 ///       lib/           the Python helper (rewritten per cell); anything else removed
 ///       params.json, stdout, stderr    rewritten per cell
 ///
-/// Anything else under `base` is removed. Slots are named like other scratch
+/// Anything else under `base` is removed; the input copies and the script
+/// become spares (`SparePool`) when they still hold what splitbook wrote.
+/// Slots are named like other scratch
 /// files (`cell-<pid>-<random>`), so a run killed with -9 leaves them for
 /// `removeAbandonedScratch`.
 public final class ScratchSlots: @unchecked Sendable {
@@ -43,8 +45,10 @@ public final class ScratchSlots: @unchecked Sendable {
     }
 
     /// Empties a slot for the next cell; one that cannot be emptied is removed.
-    func release(_ base: String) {
-        if reset(base) {
+    /// Files in `reusable` that still have the given identity become spares;
+    /// everything else is deleted.
+    func release(_ base: String, reusable: [String: FileIdentity]) {
+        if reset(base, reusable: reusable) {
             lock.withLock { free.append(base) }
         } else {
             FileTree.remove(base)
@@ -61,13 +65,23 @@ public final class ScratchSlots: @unchecked Sendable {
         bases.forEach(FileTree.remove)
     }
 
-    private func reset(_ base: String) -> Bool {
+    private func reset(_ base: String, reusable: [String: FileIdentity]) -> Bool {
+        func clear(_ path: String) {
+            if let known = reusable[path], FileIdentity.of(path) == known {
+                store.spares.recycle(path)
+            } else if FileIdentity.of(path)?.kind == .directory, let names = FileTree.names(in: path) {
+                names.forEach { clear(path + "/" + $0) }
+                if rmdir(path) != 0 { FileTree.remove(path) }
+            } else {
+                FileTree.remove(path)
+            }
+        }
         guard let names = FileTree.names(in: base) else { return false }
         var present: Set<String> = []
         for name in names {
             let path = base + "/" + name
             guard let kind = Self.kept[name], let identity = FileIdentity.of(path), identity.kind == kind else {
-                FileTree.remove(path)
+                clear(path)
                 continue
             }
             present.insert(name)
@@ -75,11 +89,13 @@ public final class ScratchSlots: @unchecked Sendable {
             // A cell may have made its directories read-only.
             if identity.mode & 0o777 != 0o755 { chmod(path, 0o755) }
             for entry in FileTree.names(in: path) ?? [] where !(name == "lib" && entry == PythonHelper.fileName) {
-                FileTree.remove(path + "/" + entry)
+                clear(path + "/" + entry)
             }
         }
         // A failed cell's work directory is moved out to be kept.
         for dir in ["work", "display"] where !present.contains(dir) && mkdir(base + "/" + dir, 0o755) != 0 { return false }
+        // Logs that went into the store leave their names free: refill them from the pool.
+        for log in ["stdout", "stderr"] where !present.contains(log) { _ = store.spares.place(at: base + "/" + log) }
         return FileIdentity.of(base).map { $0.mode & 0o777 == 0o755 || chmod(base, 0o755) == 0 } ?? false
     }
 }

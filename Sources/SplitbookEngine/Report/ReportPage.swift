@@ -17,7 +17,7 @@ public enum ReportPage {
                                              "@DURATION@": DurationText.format(run.duration)])
         let url = url(workspace: workspace, notebook: run.notebook)
         try AtomicFile.makeDirectory(url.deletingLastPathComponent().path)
-        try AtomicFile.write(Data(html.utf8), to: url, durable: false)
+        try AtomicFile.write(Data(html.utf8), to: url, durable: false, spares: workspace.store.spares)
         return template
     }
 }

@@ -147,7 +147,8 @@ public enum NoopStamp {
         let dir = directory(workspace).path
         if let page = FileBytes.read(dir + "/\(notebook).report") {
             let html = fill(page, ["@RUN_ID@": runID, "@STARTED@": started, "@DURATION@": DurationText.format(duration)])
-            try AtomicFile.write(Data(html), to: ReportPage.url(workspace: workspace, notebook: notebook), durable: false)
+            try AtomicFile.write(Data(html), to: ReportPage.url(workspace: workspace, notebook: notebook), durable: false,
+                                 spares: workspace.store.spares)
         }
         return (runID, String(decoding: record, as: UTF8.self))
     }

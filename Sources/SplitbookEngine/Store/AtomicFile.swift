@@ -7,32 +7,32 @@ import Foundation
 public enum AtomicFile {
     /// With `durable: false` the data is not fsynced (see `ContentStore` on why that is safe);
     /// the rename still makes the write all-or-nothing for crashes of this process.
-    public static func write(_ data: Data, to url: URL, permissions: mode_t = 0o644, durable: Bool = true) throws(FileSystemError) {
+    /// With `spares`, the temporary file starts as a spare and the replaced
+    /// file goes back to the pool (see `SparePool`).
+    public static func write(_ data: Data, to url: URL, permissions: mode_t = 0o644, durable: Bool = true,
+                             spares: SparePool? = nil) throws(FileSystemError) {
         let directory = url.deletingLastPathComponent().path
         try makeDirectory(directory)
         let temporary = directory + "/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))-" + url.lastPathComponent
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
+        let reused = spares?.place(at: temporary) == true
+        let fd = reused ? try FileWriter.open(temporary, permissions: permissions)
+                        : open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         guard fd >= 0 else { throw FileSystemError("create", temporary) }
         var failure: FileSystemError?
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = FileSystemError("write", temporary)
-                    return
-                }
-                offset += n
-            }
+        if !FileWriter.writeAll(fd, data) {
+            failure = FileSystemError("write", temporary)
+        } else if reused, ftruncate(fd, off_t(data.count)) != 0 {
+            failure = FileSystemError("truncate", temporary)
+        } else if durable, fsync(fd) != 0 {
+            failure = FileSystemError("sync", temporary)
         }
-        if failure == nil, durable, fsync(fd) != 0 { failure = FileSystemError("sync", temporary) }
         close(fd)
         if let failure {
             unlink(temporary)
             throw failure
         }
-        guard rename(temporary, url.path) == 0 else {
+        let renamed = spares.map { $0.replace(url.path, with: temporary) } ?? (rename(temporary, url.path) == 0)
+        guard renamed else {
             let error = FileSystemError("rename into", url.path)
             unlink(temporary)
             throw error

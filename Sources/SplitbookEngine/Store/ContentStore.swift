@@ -5,7 +5,9 @@ import Foundation
 /// SHA-256, read-only. Directories are stored as their files plus a `Tree`
 /// manifest object whose digest is the directory's digest.
 ///
-/// Layout: `objects/ab/cdef...` (the digest split after two hex digits).
+/// Layout: `objects/<sha256 hex>`, one flat directory (ext4, XFS and btrfs
+/// index large directories; fan-out subdirectories cost a `mkdir` each on a
+/// fresh store, and a creation here costs as much as a cell's own work).
 /// Objects are written to `tmp/` first and renamed into place, so after a
 /// crash or `kill -9` an object path either does not exist or holds exactly
 /// the bytes its name promises. Objects are not fsynced (a flush per cell
@@ -19,18 +21,23 @@ public final class ContentStore: Sendable {
     public let root: URL
     private let objects: String
     private let tmp: String
+    /// Files to reuse for copies and scratch files (never for objects: see `SparePool`).
+    public let spares: SparePool
 
     public init(root: URL) throws(FileSystemError) {
         self.root = root
         self.objects = root.appendingPathComponent("objects").path
         self.tmp = root.appendingPathComponent("tmp").path
+        self.spares = SparePool(directory: root.appendingPathComponent("spare").path)
         try AtomicFile.makeDirectory(objects)
         try AtomicFile.makeDirectory(tmp)
     }
 
-    public func path(of digest: Digest) -> String {
-        let hex = digest.hex
-        return "\(objects)/\(hex.prefix(2))/\(hex.dropFirst(2))"
+    public func path(of digest: Digest) -> String { Self.path(of: digest, in: root) }
+
+    /// Where the store rooted at `root` keeps `digest`.
+    public static func path(of digest: Digest, in root: URL) -> String {
+        root.path + "/objects/" + digest.hex
     }
 
     public func contains(_ digest: Digest) -> Bool { access(path(of: digest), F_OK) == 0 }
@@ -45,10 +52,9 @@ public final class ContentStore: Sendable {
     public func putFile(_ path: String, digest: Digest, move: Bool) throws(FileSystemError) {
         let target = self.path(of: digest)
         if contains(digest) {
-            if move { unlink(path) }
+            if move { spares.recycle(path) }
             return
         }
-        try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
         let staged: String
         if move {
             staged = path
@@ -105,12 +111,19 @@ public final class ContentStore: Sendable {
         }
     }
 
-    /// Writes a fresh, writable copy of a stored item to `path` (replacing what is there).
+    /// Writes a fresh, writable copy of a stored item to `path`, replacing
+    /// what is there. A file goes over the regular file already at `path` (if
+    /// it has no other link) or over a spare, so no inode need be created.
     public func materialize(_ item: StoredItem, to path: String) throws(FileSystemError) {
-        removeItem(path)
+        let existing = FileIdentity.of(path)
+        if item.kind == .file, let existing, existing.kind == .file, existing.links == 1 {
+            return try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644)
+        }
+        if existing != nil { spares.recycle(path) }
         try AtomicFile.makeDirectory((path as NSString).deletingLastPathComponent)
         switch item.kind {
         case .file:
+            _ = spares.place(at: path)
             try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644)
         case .tree:
             guard let data = data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) else {
@@ -122,6 +135,7 @@ public final class ContentStore: Sendable {
                 case .file(let rel, let digest, let executable):
                     let target = path + "/" + rel
                     try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
+                    _ = spares.place(at: target)
                     try FileCopy.copy(from: self.path(of: digest), to: target, permissions: executable ? 0o755 : 0o644)
                 case .emptyDirectory(let rel):
                     try AtomicFile.makeDirectory(path + "/" + rel)
@@ -166,20 +180,20 @@ public struct StoredItem: Hashable, Sendable, Codable {
     }
 }
 
-/// Fast file copies (`copy_file_range`, falling back to read/write).
+/// Fast file copies (`copy_file_range`, falling back to read/write) over
+/// whatever regular file is at the target (see `FileWriter`).
 enum FileCopy {
     static func copy(from source: String, to target: String, permissions: mode_t) throws(FileSystemError) {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw FileSystemError("read", source) }
         defer { close(input) }
-        let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions)
-        guard output >= 0 else { throw FileSystemError("create", target) }
+        let output = try FileWriter.open(target, permissions: permissions)
         defer { close(output) }
-        fchmod(output, permissions)
+        var total = 0
         while true {
             let n = splitbook_copy_file_range(input, output, 1 << 30)
-            if n > 0 { continue }
-            if n == 0 { return }
+            if n > 0 { total += n; continue }
+            if n == 0 { return try FileWriter.finish(output, length: total, path: target) }
             if errno == EINTR { continue }
             if errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP { break }
             throw FileSystemError("copy to", target)
@@ -191,13 +205,14 @@ enum FileCopy {
         while true {
             let n = read(input, buffer, size)
             if n < 0 { if errno == EINTR { continue }; throw FileSystemError("read", source) }
-            if n == 0 { return }
+            if n == 0 { return try FileWriter.finish(output, length: total, path: target) }
             var offset = 0
             while offset < n {
                 let w = write(output, buffer + offset, n - offset)
                 if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", target) }
                 offset += w
             }
+            total += n
         }
     }
 }

@@ -63,8 +63,8 @@ public struct CacheCollector: Sendable {
         }
         forEachFile(in: workspace.meta.appendingPathComponent("steps")) { path, _ in
             let name = (path as NSString).lastPathComponent
-            guard let key = Digest(hex: String(name.dropLast(5))) else { return }
-            if keptKeys.contains(key), let entry = workspace.entry(key) {
+            if let key = Digest(hex: String(name.dropLast(5))), name.hasSuffix(".json"), keptKeys.contains(key),
+               workspace.entryURL(key).path == path, let entry = workspace.entry(key) {
                 keptObjects.formUnion(entry.objects)
                 for item in entry.outputs.values where item.kind == .tree {
                     if let data = workspace.store.data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) {
@@ -77,14 +77,24 @@ public struct CacheCollector: Sendable {
             }
         }
         forEachFile(in: workspace.meta.appendingPathComponent("objects")) { path, size in
-            let parts = path.split(separator: "/").suffix(2)
-            guard let digest = Digest(hex: parts.joined()), !keptObjects.contains(digest) else { return }
+            // Anything not at a kept object's path goes, including the
+            // `objects/ab/cdef…` files of stores made before the flat layout.
+            let name = (path as NSString).lastPathComponent
+            if let digest = Digest(hex: name), keptObjects.contains(digest), workspace.store.path(of: digest) == path { return }
             chmod(path, 0o644)
             if unlink(path) == 0 {
                 result.objectsRemoved += 1
                 result.bytesFreed += size
             }
         }
+        // Fan-out directories of the old layout, now empty, and the spare files.
+        for dir in ["objects", "steps"] {
+            let path = workspace.meta.appendingPathComponent(dir).path
+            for name in FileTree.names(in: path) ?? [] where FileIdentity.of(path + "/" + name)?.kind == .directory {
+                rmdir(path + "/" + name)
+            }
+        }
+        FileTree.remove(workspace.store.spares.directory)
         return result
     }
 

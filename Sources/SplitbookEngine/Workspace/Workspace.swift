@@ -7,9 +7,10 @@ import Foundation
 ///       registry/                 the default artifact registry
 ///       .splitbook/
 ///         lock                    held by the run that writes (flock)
-///         objects/ab/cdef…        the content store (read-only objects)
+///         objects/<sha256>        the content store (read-only objects)
 ///         tmp/                    staging for the store and cell directories
-///         steps/ab/<key>.json     cache entries: step key -> result
+///         spare/                  files kept for reuse (see SparePool)
+///         steps/<key>.json        cache entries: step key -> result
 ///         state/NAME.state        per notebook: each cell's last step key and outputs
 ///         runs/NAME/<run>.json    run history
 ///         hashes.v1               file digests memoised on stat
@@ -32,7 +33,7 @@ public final class Workspace: @unchecked Sendable {
     public func notebookDirectory(_ name: String) -> URL { root.appendingPathComponent(name) }
 
     public func entryURL(_ key: Digest) -> URL {
-        meta.appendingPathComponent("steps/\(key.hex.prefix(2))/\(key.hex).json")
+        meta.appendingPathComponent("steps/\(key.hex).json")
     }
 
     public func stateURL(_ notebook: String) -> URL { meta.appendingPathComponent("state/\(notebook).state") }
