@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a successful cell run produced, stored under its step key
-/// (`steps/ab/<key>.json`). Written only after every object it names is in
+/// (`steps/<key>.json`). Written only after every object it names is in
 /// the store, so an entry that exists always restores completely.
 public struct CacheEntry: Codable, Sendable {
     public static let formatVersion = 1

@@ -19,16 +19,14 @@ public enum FileTree {
     }
 
     /// Removes a file, symbolic link or directory tree; a missing path is not an error.
-    /// Directories the process cannot write (a cell may `chmod` them) are made writable first.
+    /// Directories the process cannot write or search (a cell may `chmod` them) are opened up first.
     public static func remove(_ path: String) {
         if unlink(path) == 0 || errno == ENOENT { return }
-        guard errno == EISDIR || errno == EPERM else { return }
-        if rmdir(path) == 0 { return }
-        if errno == EACCES || errno == EPERM { chmod(path, 0o700) }
+        guard errno == EISDIR || errno == EPERM || errno == EACCES else { return }
+        if rmdir(path) == 0 || errno == ENOENT { return }
+        guard let identity = FileIdentity.of(path), identity.kind == .directory else { return }
+        if identity.mode & 0o700 != 0o700 { chmod(path, mode_t(identity.mode & 0o7777) | 0o700) }
         for name in names(in: path) ?? [] { remove(path + "/" + name) }
-        if rmdir(path) != 0, errno == EACCES {
-            chmod(path, 0o700)
-            rmdir(path)
-        }
+        rmdir(path)
     }
 }
