@@ -16,7 +16,8 @@ struct CacheCommand: ParsableCommand {
     )
 
     struct Stats: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show what the cache holds.", discussion: "Example:\n  splitbook cache stats")
+        static let configuration = CommandConfiguration(
+            commandName: "stats", abstract: "Show what the cache holds.", discussion: "Example:\n  splitbook cache stats")
         @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
         var outputs: String = "outputs"
         @Flag(help: "Print as JSON.") var json = false

@@ -63,7 +63,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     struct Offline: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "offline", 
+        static let configuration = CommandConfiguration(
+            commandName: "offline",
             abstract: "Write the offline half as a batch job: run.sh (no splitbook needed), Dockerfile, CronJob, Argo Workflow.",
             discussion: """
             Example:
@@ -87,7 +88,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     struct Online: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "online", 
+        static let configuration = CommandConfiguration(
+            commandName: "online",
             abstract: "Write the online half as a serving bundle for `splitbook serve`, with OpenAPI, Dockerfile and Deployment.",
             discussion: """
             The bundle records the artifact versions the notebook's last run validated, so run the notebook first.

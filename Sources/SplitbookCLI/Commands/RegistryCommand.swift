@@ -46,8 +46,9 @@ struct RegistryCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List artifacts with their versions and aliases.",
-                                                        discussion: "Example:\n  splitbook registry list")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List artifacts with their versions and aliases.",
+            discussion: "Example:\n  splitbook registry list")
         @OptionGroup var location: Location
 
         func run() {
@@ -62,8 +63,9 @@ struct RegistryCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an artifact's versions, lineage and alias history.",
-                                                        discussion: "Example:\n  splitbook registry show doc_index")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show an artifact's versions, lineage and alias history.",
+            discussion: "Example:\n  splitbook registry show doc_index")
         @Argument(help: "The artifact name.") var name: String
         @OptionGroup var location: Location
 
@@ -89,8 +91,9 @@ struct RegistryCommand: ParsableCommand {
     }
 
     struct Promote: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "promote", abstract: "Point an alias at a version (e.g. production).",
-                                                        discussion: "Example:\n  splitbook registry promote churn_model@4 production")
+        static let configuration = CommandConfiguration(
+            commandName: "promote", abstract: "Point an alias at a version (e.g. production).",
+            discussion: "Example:\n  splitbook registry promote churn_model@4 production")
         @Argument(help: "NAME@VERSION") var version: String
         @Argument(help: "The alias to move.") var alias: String
         @OptionGroup var location: Location
@@ -113,8 +116,9 @@ struct RegistryCommand: ParsableCommand {
     }
 
     struct Rollback: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Move an alias back to the version it pointed to before.",
-                                                        discussion: "Example:\n  splitbook registry rollback churn_model production")
+        static let configuration = CommandConfiguration(
+            commandName: "rollback", abstract: "Move an alias back to the version it pointed to before.",
+            discussion: "Example:\n  splitbook registry rollback churn_model production")
         @Argument(help: "The artifact name.") var name: String
         @Argument(help: "The alias (default: production).") var alias: String = "production"
         @OptionGroup var location: Location
@@ -131,8 +135,9 @@ struct RegistryCommand: ParsableCommand {
     }
 
     struct Path: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "path", abstract: "Print the path of an artifact version's content.",
-                                                        discussion: "Example:\n  cat \"$(splitbook registry path doc_index@production)\"")
+        static let configuration = CommandConfiguration(
+            commandName: "path", abstract: "Print the path of an artifact version's content.",
+            discussion: "Example:\n  cat \"$(splitbook registry path doc_index@production)\"")
         @Argument(help: "NAME, NAME@VERSION or NAME@ALIAS") var reference: String
         @OptionGroup var location: Location
 

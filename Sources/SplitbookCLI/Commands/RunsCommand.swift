@@ -33,8 +33,9 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List runs, newest last.",
-                                                        discussion: "Example:\n  splitbook runs list --notebook intro")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List runs, newest last.",
+            discussion: "Example:\n  splitbook runs list --notebook intro")
         @Option(help: "Only this notebook's runs (its name, e.g. intro).")
         var notebook: String?
         @OptionGroup var location: Location
@@ -52,8 +53,9 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one run: each cell's status, cache hit, duration and metrics.",
-                                                        discussion: "Example:\n  splitbook runs show 20261125-0930")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show one run: each cell's status, cache hit, duration and metrics.",
+            discussion: "Example:\n  splitbook runs show 20261125-0930")
         @Argument(help: "A run id, or a unique prefix of one.")
         var id: String
         @Flag(help: "Print the run record as JSON.")
@@ -81,8 +83,9 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Compare: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "compare", abstract: "Compare two runs cell by cell: status, key changes, metric deltas.",
-                                                        discussion: "Example:\n  splitbook runs compare 20261125-0930 20261125-1012")
+        static let configuration = CommandConfiguration(
+            commandName: "compare", abstract: "Compare two runs cell by cell: status, key changes, metric deltas.",
+            discussion: "Example:\n  splitbook runs compare 20261125-0930 20261125-1012")
         @Argument(help: "The earlier run.") var a: String
         @Argument(help: "The later run.") var b: String
         @OptionGroup var location: Location

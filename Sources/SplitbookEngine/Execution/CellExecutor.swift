@@ -219,8 +219,8 @@ public struct CellExecutor: Sendable {
                 try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
                 let isTree = FileIdentity.of(origin)?.kind == .directory
                 if isTree { try FileCopy.copyTree(from: origin, to: target) } else {
-                    _ = workspace.store.spares.place(at: target)
-                    try FileCopy.copy(from: origin, to: target, permissions: FileIdentity.of(origin)?.isExecutable == true ? 0o755 : 0o644)
+                    try FileCopy.copy(from: origin, to: target, permissions: FileIdentity.of(origin)?.isExecutable == true ? 0o755 : 0o644,
+                                      spares: workspace.store.spares)
                 }
                 placed.append(PlacedInput(path: target, identity: FileIdentity.of(target), digest: digest, isTree: isTree))
             }
@@ -253,8 +253,7 @@ public struct CellExecutor: Sendable {
     /// holds `data` is left alone (rewriting costs more than reading it).
     func write(_ data: Data, to path: String, unlessEqual: Bool = false) throws(FileSystemError) {
         if unlessEqual, let existing = FileBytes.read(path), existing.elementsEqual(data) { return }
-        if FileIdentity.of(path) == nil { _ = workspace.store.spares.place(at: path) }
-        try FileWriter.write(data, to: path)
+        try FileWriter.write(data, to: path, spares: workspace.store.spares)
     }
 
     func scriptPath(_ base: String, _ job: CellJob) -> String {

@@ -18,9 +18,8 @@ import Foundation
 ///
 /// Anything else under `base` is removed; the input copies and the script
 /// become spares (`SparePool`) when they still hold what splitbook wrote.
-/// Slots are named like other scratch
-/// files (`cell-<pid>-<random>`), so a run killed with -9 leaves them for
-/// `removeAbandonedScratch`.
+/// Slots are named like other scratch files (`cell-<pid>-<random>`), so a
+/// run killed with -9 leaves them for `removeAbandonedScratch`.
 public final class ScratchSlots: @unchecked Sendable {
     private let store: ContentStore
     private let lock = NSLock()
@@ -67,9 +66,10 @@ public final class ScratchSlots: @unchecked Sendable {
 
     private func reset(_ base: String, reusable: [String: FileIdentity]) -> Bool {
         func clear(_ path: String) {
-            if let known = reusable[path], FileIdentity.of(path) == known {
+            let identity = FileIdentity.of(path)
+            if let known = reusable[path], identity == known {
                 store.spares.recycle(path)
-            } else if FileIdentity.of(path)?.kind == .directory, let names = FileTree.names(in: path) {
+            } else if identity?.kind == .directory, let names = FileTree.names(in: path) {
                 names.forEach { clear(path + "/" + $0) }
                 if rmdir(path) != 0 { FileTree.remove(path) }
             } else {

@@ -16,7 +16,6 @@ public enum ReportPage {
         let html = NoopStamp.fill(template, ["@RUN_ID@": run.runID, "@STARTED@": ISOTime.string(run.startedAt),
                                              "@DURATION@": DurationText.format(run.duration)])
         let url = url(workspace: workspace, notebook: run.notebook)
-        try AtomicFile.makeDirectory(url.deletingLastPathComponent().path)
         try AtomicFile.write(Data(html.utf8), to: url, durable: false, spares: workspace.store.spares)
         return template
     }

@@ -14,14 +14,11 @@ public enum AtomicFile {
         let directory = url.deletingLastPathComponent().path
         try makeDirectory(directory)
         let temporary = directory + "/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))-" + url.lastPathComponent
-        let reused = spares?.place(at: temporary) == true
-        let fd = reused ? try FileWriter.open(temporary, permissions: permissions)
-                        : open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
-        guard fd >= 0 else { throw FileSystemError("create", temporary) }
+        let fd = try FileWriter.open(temporary, permissions: permissions, spares: spares)
         var failure: FileSystemError?
         if !FileWriter.writeAll(fd, data) {
             failure = FileSystemError("write", temporary)
-        } else if reused, ftruncate(fd, off_t(data.count)) != 0 {
+        } else if ftruncate(fd, off_t(data.count)) != 0 {  // a spare may have been longer
             failure = FileSystemError("truncate", temporary)
         } else if durable, fsync(fd) != 0 {
             failure = FileSystemError("sync", temporary)

@@ -112,31 +112,25 @@ public final class ContentStore: Sendable {
     }
 
     /// Writes a fresh, writable copy of a stored item to `path`, replacing
-    /// what is there. A file goes over the regular file already at `path` (if
-    /// it has no other link) or over a spare, so no inode need be created.
+    /// what is there. Each file goes over the regular file already at its
+    /// path or over a spare (see `FileWriter`), so no inode need be created.
     public func materialize(_ item: StoredItem, to path: String) throws(FileSystemError) {
-        let existing = FileIdentity.of(path)
-        if item.kind == .file, let existing, existing.kind == .file, existing.links == 1 {
-            return try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644)
-        }
-        if existing != nil { spares.recycle(path) }
-        try AtomicFile.makeDirectory((path as NSString).deletingLastPathComponent)
         switch item.kind {
         case .file:
-            _ = spares.place(at: path)
-            try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644)
+            try AtomicFile.makeDirectory((path as NSString).deletingLastPathComponent)
+            try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644, spares: spares)
         case .tree:
             guard let data = data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) else {
                 throw FileSystemError("read the tree object for", path, code: EIO)
             }
+            FileTree.remove(path)
             try AtomicFile.makeDirectory(path)
             for entry in tree.entries {
                 switch entry {
                 case .file(let rel, let digest, let executable):
                     let target = path + "/" + rel
                     try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
-                    _ = spares.place(at: target)
-                    try FileCopy.copy(from: self.path(of: digest), to: target, permissions: executable ? 0o755 : 0o644)
+                    try FileCopy.copy(from: self.path(of: digest), to: target, permissions: executable ? 0o755 : 0o644, spares: spares)
                 case .emptyDirectory(let rel):
                     try AtomicFile.makeDirectory(path + "/" + rel)
                 case .symlink:
@@ -183,11 +177,11 @@ public struct StoredItem: Hashable, Sendable, Codable {
 /// Fast file copies (`copy_file_range`, falling back to read/write) over
 /// whatever regular file is at the target (see `FileWriter`).
 enum FileCopy {
-    static func copy(from source: String, to target: String, permissions: mode_t) throws(FileSystemError) {
+    static func copy(from source: String, to target: String, permissions: mode_t, spares: SparePool? = nil) throws(FileSystemError) {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw FileSystemError("read", source) }
         defer { close(input) }
-        let output = try FileWriter.open(target, permissions: permissions)
+        let output = try FileWriter.open(target, permissions: permissions, spares: spares)
         defer { close(output) }
         var total = 0
         while true {

@@ -80,10 +80,15 @@ public final class SparePool: @unchecked Sendable {
         return rename(source, target) == 0
     }
 
+    /// Reads the spares' names from the directory on first use. Call with the lock held.
+    private func load() {
+        if names == nil { names = FileTree.names(in: directory) ?? [] }
+    }
+
     private func pop() -> String? {
         lock.withLock {
-            if names == nil { names = FileTree.names(in: directory) ?? [] }
-            return names?.popLast()
+            load()
+            return names!.popLast()
         }
     }
 
@@ -94,7 +99,7 @@ public final class SparePool: @unchecked Sendable {
     /// A fresh name, or nil when the pool is full.
     private func newName() -> String? {
         lock.withLock {
-            if names == nil { names = FileTree.names(in: directory) ?? [] }
+            load()
             guard names!.count < Self.capacity else { return nil }
             counter += 1
             return "\(getpid())-\(counter)"
@@ -102,57 +107,3 @@ public final class SparePool: @unchecked Sendable {
     }
 }
 
-/// Writes a file from offset 0 over whatever regular file is at the path (a
-/// spare, an earlier copy), then cuts it to the new length: no inode is
-/// created or freed when one can be reused (see `SparePool`).
-public enum FileWriter {
-    /// Opens `path` for writing at offset 0. A regular file with one link is
-    /// reused as is (not truncated: call `finish` when done); anything else
-    /// there (a link, a directory, a file linked elsewhere) is removed and a
-    /// new file created.
-    public static func open(_ path: String, permissions: mode_t) throws(FileSystemError) -> Int32 {
-        var fd = Foundation.open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
-        if fd >= 0 {
-            var st = stat()
-            if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink == 1 {
-                if st.st_mode & 0o7777 != permissions { fchmod(fd, permissions) }
-                return fd
-            }
-            close(fd)
-            FileTree.remove(path)
-        } else if errno != ENOENT {
-            FileTree.remove(path)
-        }
-        fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions)
-        guard fd >= 0 else { throw FileSystemError("create", path) }
-        fchmod(fd, permissions)  // whatever the umask
-        return fd
-    }
-
-    /// Cuts the file where the new content ends.
-    public static func finish(_ fd: Int32, length: Int, path: String) throws(FileSystemError) {
-        guard ftruncate(fd, off_t(length)) == 0 else { throw FileSystemError("truncate", path) }
-    }
-
-    /// Writes all of `data` to an open descriptor.
-    public static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
-        data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { return false }
-                offset += n
-            }
-            return true
-        }
-    }
-
-    /// Writes `data` as the whole content of `path` (no staging, no fsync).
-    public static func write(_ data: Data, to path: String, permissions: mode_t = 0o644) throws(FileSystemError) {
-        let fd = try open(path, permissions: permissions)
-        defer { close(fd) }
-        guard writeAll(fd, data) else { throw FileSystemError("write", path) }
-        try finish(fd, length: data.count, path: path)
-    }
-}
