@@ -40,12 +40,12 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
         }
     }
 
-    func reportFailed(_ message: String) {
+    func recordingFailed(_ message: String) {
         Terminal.error("warning: " + message)
     }
 
     func waitingForLock(holder: String) {
-        Terminal.error("waiting for another splitbook run to finish with this outputs directory" + (holder.isEmpty ? "" : " (pid \(holder))") + "...")
+        Terminal.error("waiting for another splitbook run (\(holder)) to finish with this outputs directory...")
     }
 
     func cellStarted(_ id: CellID, reasons: [String]) {
@@ -55,7 +55,7 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
 
     func cellFinished(_ result: RunReport.CellResult) {
         lock.withLock { running.removeAll { $0.0.rawValue == result.id } }
-        var line = "  " + result.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+        var line = "  " + Self.statusColumn(result.status.rawValue)
             + result.id.padding(toLength: width, withPad: " ", startingAt: 0)
         switch result.status {
         case .ran: line += "  \(Self.seconds(result.duration))" + (result.reasons.isEmpty ? "" : "  (\(result.reasons.joined(separator: "; ")))")
@@ -98,6 +98,12 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
                          skipped: report.count(.skipped), online: report.count(.online), duration: report.duration,
                          saved: report.saved, cutoff: report.cells.filter(\.earlyCutoff).count))
         say("report: " + Self.relative(outputs.appendingPathComponent("\(report.notebook)/report.html").standardizedFileURL.path))
+    }
+
+    /// A cell's status as the first column of a table: wide enough for the
+    /// longest ("excluded") and a space.
+    static func statusColumn(_ status: String) -> String {
+        status.padding(toLength: 9, withPad: " ", startingAt: 0)
     }
 
     /// A path as the user would type it from the current directory.

@@ -61,7 +61,7 @@ struct HistoryCommandTests {
         #expect(list.stdout.contains("\(first.runID)  nb"))
         let show = try p.splitbook(["runs", "show", second.runID])
         #expect(show.stdout.contains("params: q=3"))
-        #expect(show.stdout.contains("ran     m") && show.stdout.contains("score=3"))
+        #expect(show.stdout.contains("ran      m") && show.stdout.contains("score=3"))
         let compare = try p.splitbook(["runs", "compare", first.runID, second.runID])
         #expect(compare.stdout.contains("param q: 1 -> 3"))
         #expect(compare.stdout.contains("m: ran -> ran, key changed, score 1 -> 3 (+2)"))

@@ -41,7 +41,7 @@ struct NoopFastPathTests {
         let text = try p.splitbook(["run", p.notebook, "--verbose"])
         #expect(text.status == 0)
         #expect(text.stdout.contains(replayed))
-        #expect(text.stdout.contains("  cached  a\n  cached  b\n"))
+        #expect(text.stdout.contains("  cached   a\n  cached   b\n"))
         #expect(text.stdout.contains("0 ran, 2 cached, 0 failed, 0 skipped in "))
         let json = try p.run()
         #expect(json.statuses == ["a": "cached", "b": "cached"], "--json replays the report too")
@@ -94,7 +94,7 @@ struct NoopFastPathTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains(replayed), "\(change): the fast path answered")
         for id in ["a", "b"] {
-            let ran = result.stdout.contains("  ran     \(id)")
+            let ran = result.stdout.contains("  ran      \(id)")
             #expect(ran == expectRan.contains(id), "\(change): cell \(id) ran=\(ran)\n\(result.stdout)")
         }
         if change.hasPrefix("workspace") {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SplitbookEngine
 
-/// `splitbook cache stats|gc`.
+/// `splitbook cache stats|gc|verify`.
 struct CacheCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
@@ -11,8 +11,9 @@ struct CacheCommand: ParsableCommand {
         Example:
           splitbook cache stats
           splitbook cache gc --keep-last 5
+          splitbook cache verify --repair
         """,
-        subcommands: [Stats.self, GC.self]
+        subcommands: [Stats.self, GC.self, Verify.self]
     )
 
     struct Stats: ParsableCommand {
@@ -54,10 +55,50 @@ struct CacheCommand: ParsableCommand {
 
         func run() throws {
             let workspace = try Workspace(root: URL(fileURLWithPath: outputs))
-            let lock = try workspace.lock { Terminal.error("waiting for a running splitbook run (pid \($0)) to finish...") }
+            let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (\($0)) to finish with this outputs directory...") }
             defer { withExtendedLifetime(lock) {} }
             let result = try CacheCollector(workspace: workspace).collect(keepLast: keepLast)
             print("removed \(result.entriesRemoved) cache entries, \(result.objectsRemoved) objects (\(Stats.bytes(result.bytesFreed))), \(result.runsRemoved) run records")
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Rehash every stored object and read every cache entry; report what is damaged.",
+            discussion: """
+            Runs check each object before restoring it, so a damaged store never restores a wrong byte; \
+            this reads the whole store at once. Exit status 1 when something is wrong and --repair was not given.
+
+            Example:
+              splitbook cache verify
+              splitbook cache verify --repair
+            """)
+        @Flag(help: "Move damaged objects aside and remove unreadable entries; the cells that made them rerun next time.")
+        var repair = false
+        @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
+        var outputs: String = "outputs"
+        @Flag(help: "Print as JSON.") var json = false
+
+        func run() throws {
+            let workspace = try Workspace(root: URL(fileURLWithPath: outputs))
+            let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (\($0)) to finish with this outputs directory...") }
+            defer { withExtendedLifetime(lock) {} }
+            let report = StoreAudit(workspace: workspace).run(repair: repair)
+            if json {
+                print(Terminal.json(report))
+            } else {
+                print("checked \(report.objects) objects (\(Stats.bytes(report.bytes))), \(report.entries) cache entries, \(report.states) state files")
+                for finding in report.findings {
+                    print("\(finding.kind): \(finding.path): \(finding.detail)" + (finding.repaired ? " (repaired)" : ""))
+                }
+                if report.findings.isEmpty {
+                    print("no problems found")
+                } else if !repair {
+                    print("\(report.findings.count) problem\(report.findings.count == 1 ? "" : "s") found; `splitbook cache verify --repair` moves damaged objects aside and the cells that made them rerun")
+                }
+            }
+            if !report.findings.isEmpty, !repair { throw ExitCode(1) }
         }
     }
 }

@@ -63,7 +63,7 @@ struct RunCommand: ParsableCommand {
                                   verbose: Bool) throws -> Bool {
         guard FileIdentity.of(outputs.path) != nil else { return false }
         let workspace = try Workspace(root: outputs)
-        let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (pid \($0)) to finish...") }
+        let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (\($0)) to finish with this outputs directory...") }
         defer { withExtendedLifetime(lock) {} }
         let name = NotebookLoader.stem(of: notebook)
         guard let replay = NoopStamp.replay(workspace: workspace, notebook: name, context: context) else { return false }

@@ -69,7 +69,7 @@ struct RunsCommand: ParsableCommand {
             if !r.params.isEmpty { print("params: " + r.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) }
             let width = r.cells.map(\.id.count).max() ?? 0
             for cell in r.cells {
-                var line = "  " + cell.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0) + cell.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                var line = "  " + RunPrinter.statusColumn(cell.status.rawValue) + cell.id.padding(toLength: width, withPad: " ", startingAt: 0)
                 if cell.status == .ran || cell.status == .failed { line += String(format: "  %.2f s", cell.duration) }
                 if cell.status == .cached { line += String(format: "  (saved %.2f s)", cell.saved) }
                 if !cell.metrics.isEmpty { line += "  " + cell.metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.number($0.value))" }.joined(separator: " ") }

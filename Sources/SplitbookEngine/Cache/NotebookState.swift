@@ -127,14 +127,34 @@ public struct NotebookState: Sendable {
     }
 }
 
+extension NotebookState.Cell {
+    /// Every item the result keeps in the store, with what it holds in the
+    /// user's words: its outputs by path, "its stdout", "display file x.png".
+    public var storedItems: [(item: StoredItem, holding: String)] {
+        var items = outputs.sorted { $0.key < $1.key }.map { (item: $0.value, holding: $0.key) }
+        items += [(.file(stdout), "its stdout"), (.file(stderr), "its stderr")]
+        items += display.map { (.file($0.digest), "display file \($0.name)") }
+        if let samples { items.append((.file(samples), "its sample results")) }
+        return items
+    }
+}
+
 extension Workspace {
-    /// The cache entry for a key, if one exists and every object it names is intact.
+    /// The cache entry for a key, if one exists and reads as one. Whether its
+    /// objects can be restored is `damage(in:cell:)`'s question.
     public func entry(_ key: Digest) -> CacheEntry? {
         guard let data = try? Data(contentsOf: entryURL(key)),
               let entry = try? JSONDecoder.splitbook.decode(CacheEntry.self, from: data),
-              entry.version == CacheEntry.formatVersion, entry.key == key,
-              entry.outputs.values.allSatisfy(store.isIntact) else { return nil }
+              entry.version == CacheEntry.formatVersion, entry.key == key else { return nil }
         return entry
+    }
+
+    /// Every object of a stored result that is missing or damaged, with what
+    /// it held in the user's words ("a.txt", "its stdout", "data/x.csv in out").
+    public func damage(in result: NotebookState.Cell) -> [(object: ObjectProblem, holding: String)] {
+        result.storedItems.flatMap { item, holding in
+            store.problems(in: item).map { ($0, $0.member.map { "\($0) in \(holding)" } ?? holding) }
+        }
     }
 
     public func save(_ entry: CacheEntry) throws(FileSystemError) {

@@ -19,7 +19,7 @@ import Foundation
 /// Anything else under `base` is removed; the input copies and the script
 /// become spares (`SparePool`) when they still hold what splitbook wrote.
 /// Slots are named like other scratch files (`cell-<pid>-<random>`), so a
-/// run killed with -9 leaves them for `removeAbandonedScratch`.
+/// run killed with -9 leaves them for `Workspace.removeAbandonedFiles`.
 public final class ScratchSlots: @unchecked Sendable {
     private let store: ContentStore
     private let lock = NSLock()

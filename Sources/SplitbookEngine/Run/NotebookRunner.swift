@@ -10,12 +10,12 @@ public protocol RunObserver: AnyObject {
     /// A line a running cell printed; only asked for when `wantsLiveOutput`.
     func cellPrinted(_ id: CellID, stream: String, line: String)
     var wantsLiveOutput: Bool { get }
-    /// The run finished but its HTML report could not be written.
-    func reportFailed(_ message: String)
+    /// The run finished but something that only records it (state, history, report) could not be written.
+    func recordingFailed(_ message: String)
 }
 
 extension RunObserver {
-    public func reportFailed(_ message: String) {}
+    public func recordingFailed(_ message: String) {}
 }
 
 /// Runs a notebook's offline cells as cached steps (CONTRACT §2, §3): in
@@ -88,7 +88,7 @@ public final class NotebookRunner {
         let workspace = try Workspace(root: options.outputs)
         let lock = execute ? try workspace.lock { observer?.waitingForLock(holder: $0) } : nil
         defer { withExtendedLifetime(lock) {} }
-        if execute { workspace.removeAbandonedScratch() }
+        if execute { workspace.removeAbandonedFiles() }
         var plannedKeys: [String: StepKey] = [:]
         let runID = Self.newRunID(after: RunHistory(workspace: workspace).lastRunID(notebook.name))
         let started = Date()
@@ -159,6 +159,21 @@ public final class NotebookRunner {
             return result
         }
 
+        /// A stored result to restore for `node`, if one exists and all its
+        /// objects are intact. Damaged objects are moved aside (when
+        /// executing) and said in `damaged`, and the cell reruns.
+        func storedResult(_ node: Int, key: Digest, previous: NotebookState.Cell?, damaged: inout [String]) -> NotebookState.Cell? {
+            guard let candidate = previous?.key == key ? previous : workspace.entry(key).map(NotebookState.Cell.init) else { return nil }
+            let damage = workspace.damage(in: candidate)
+            if damage.isEmpty { return candidate }
+            let id = graph.cells[node].id.value
+            for (object, holding) in damage {
+                if execute, object.state == .damaged { workspace.store.quarantine(object.digest) }
+                damaged.append("object for cell \(id), \(holding), was \(object.state); rerunning \(id)")
+            }
+            return nil
+        }
+
         /// Publishes a finished cell's artifacts (cached cells too: publishing is
         /// idempotent, and the registry may be new or another one).
         func publish(_ node: Int, key: StepKey, keyDigest: Digest, into result: inout RunReport.CellResult) {
@@ -207,14 +222,9 @@ public final class NotebookRunner {
             plannedKeys[cell.id.value.rawValue] = job.key
             let forced = options.force == .all || options.force == .cell(cell.id.value)
             let previous = state.cells[cell.id.value.rawValue]
+            var damaged: [String] = []
             if !forced, cell.cache {
-                var hit: NotebookState.Cell?
-                if let previous, previous.key == key, previous.outputs.values.allSatisfy(workspace.store.isIntact) {
-                    hit = previous
-                } else if let entry = workspace.entry(key) {
-                    hit = NotebookState.Cell(entry)
-                }
-                if let hit {
+                if let hit = storedResult(node, key: key, previous: previous, damaged: &damaged) {
                     if execute { try syncWorkspace(hit.outputs) }
                     outputs[node] = hit.outputs
                     let reran = graph.upstream[node].map(\.from).filter { results[$0]?.status == .ran }
@@ -230,6 +240,8 @@ public final class NotebookRunner {
             var reasons: [String]
             if forced {
                 reasons = ["forced"]
+            } else if !damaged.isEmpty {
+                reasons = damaged
             } else if !cell.cache {
                 reasons = ["cache: false (always runs)"]
             } else if let previous, let old = workspace.entry(previous.key) {
@@ -292,11 +304,12 @@ public final class NotebookRunner {
             plannedKeys[cell.id.value.rawValue] = jobs.last!.key
             let forced = options.force == .all || options.force == .cell(cell.id.value)
             let previous = state.cells[cell.id.value.rawValue]
-            if !forced {
-                let hit = previous?.key == key ? previous : workspace.entry(key).map(NotebookState.Cell.init)
-                if let hit { return finish(node, cached(node, hit: hit)) }
+            var damaged: [String] = []
+            if !forced, let hit = storedResult(node, key: key, previous: previous, damaged: &damaged) {
+                return finish(node, cached(node, hit: hit))
             }
-            let reasons = forced ? ["forced"] : (previous == nil ? ["never ran"] : ["the chain's code, params, inputs, artifacts or samples changed"])
+            let reasons = forced ? ["forced"] : !damaged.isEmpty ? damaged
+                : previous == nil ? ["never ran"] : ["the chain's code, params, inputs, artifacts or samples changed"]
             guard execute else {
                 var result = base(node, .stale, reasons: reasons)
                 result.key = key
@@ -317,8 +330,20 @@ public final class NotebookRunner {
             let cell = graph.cells[node]
             switch outcome {
             case .succeeded(let entry):
-                if cell.cache { try workspace.save(entry) }
-                try syncWorkspace(entry.outputs)
+                do {
+                    if cell.cache { try workspace.save(entry) }
+                    try syncWorkspace(entry.outputs)
+                } catch {
+                    // A full disk or a broken store: nothing downstream may use the
+                    // result, and no partial copy stays browsable. An entry that was
+                    // saved is whole (its objects are), so the next run restores it.
+                    for path in entry.outputs.keys { FileTree.remove(workspaceDir + "/" + path) }
+                    var result = base(node, .failed, reasons: ["cannot keep the result of cell '\(cell.id.value)': \(error)"])
+                    result.duration = entry.duration
+                    result.stdout = entry.stdout
+                    result.stderr = entry.stderr
+                    return finish(node, result)
+                }
                 outputs[node] = entry.outputs
                 if cell.cache { state.cells[cell.id.value.rawValue] = NotebookState.Cell(entry) }
                 var result = described(node, .ran, by: NotebookState.Cell(entry), reasons: reasons)
@@ -327,7 +352,15 @@ public final class NotebookRunner {
                 publish(node, key: entry.components, keyDigest: entry.key, into: &result)
                 finish(node, result)
             case .failed(let failure):
-                var result = base(node, .failed, reasons: [failure.message] + (failure.keptDirectory.map { ["its working directory is kept at \($0)"] } ?? []))
+                var reasons = [failure.message]
+                if let full = workspace.fullFileSystemNote() {
+                    // Keeping a partial directory on a full disk would only keep it full.
+                    failure.keptDirectory.map(FileTree.remove)
+                    reasons.append(full)
+                } else if let kept = failure.keptDirectory {
+                    reasons.append("its working directory is kept at \(kept)")
+                }
+                var result = base(node, .failed, reasons: reasons)
                 result.duration = failure.duration
                 result.stdout = failure.stdout
                 result.stderr = failure.stderr
@@ -359,15 +392,20 @@ public final class NotebookRunner {
                                duration: Date().timeIntervalSince(started), params: params.mapValues(\.canonicalJSON),
                                cells: order.compactMap { results[$0] })
         try? workspace.hasher.save()
+        workspace.store.saveLedger()
         try? interpreters.save()
         var stampFiles: [String]?
         if execute {
-            try state.save(to: workspace.stateURL(notebook.name))
-            try workspace.saveRun(report)
+            // The cells' results are kept by now; what follows only saves time
+            // next run or records this one, so a failure (a full disk) is a warning.
+            do { try state.save(to: workspace.stateURL(notebook.name)) } catch {
+                observer?.recordingFailed("cannot save the notebook's state (the next run looks results up by key instead): \(error)")
+            }
+            do { try workspace.saveRun(report) } catch { observer?.recordingFailed("cannot record the run in the history: \(error)") }
             do {
                 reportTemplate = try ReportPage.write(file: file, run: report, workspace: workspace)
             } catch {
-                observer?.reportFailed("cannot write the report: \(error)")
+                observer?.recordingFailed("cannot write the report: \(error)")
             }
             let chosen = (0..<graph.cells.count).filter { selected.contains($0) }
             let unchanged = chosen.allSatisfy { n in
@@ -410,7 +448,7 @@ public final class NotebookRunner {
             for (path, item) in outputs[node] ?? [:] {
                 NoopStamp.walk(workspaceDir + "/" + path, into: &files)
                 files.append(workspace.store.path(of: item.digest))
-                if item.kind == .tree, let data = workspace.store.data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) {
+                if item.kind == .tree, let tree = workspace.store.tree(item.digest) {
                     for case .file(_, let digest, _) in tree.entries { files.append(workspace.store.path(of: digest)) }
                 }
             }
@@ -473,20 +511,6 @@ final class CompletionQueue: @unchecked Sendable {
 }
 
 extension Workspace {
-    /// Removes scratch files and cell directories left by runs that died
-    /// (`kill -9`, power loss): their names carry the pid of the process that
-    /// made them. Called with the lock held, so no live run owns them.
-    public func removeAbandonedScratch() {
-        let tmp = meta.appendingPathComponent("tmp").path
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] {
-            let parts = name.split(separator: "-")
-            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]) else { continue }
-            if pid != getpid(), kill(pid, 0) != 0 || errno == EPERM {
-                store.removeItem(tmp + "/" + name)
-            }
-        }
-    }
-
     /// Saves a run's record to the history.
     public func saveRun(_ report: RunReport) throws(FileSystemError) {
         try AtomicFile.write(Data(report.jsonText.utf8), to: runsDirectory(report.notebook).appendingPathComponent("\(report.runID).json"),

@@ -11,16 +11,24 @@ import Foundation
 /// Objects are written to `tmp/` first and renamed into place, so after a
 /// crash or `kill -9` an object path either does not exist or holds exactly
 /// the bytes its name promises. Objects are not fsynced (a flush per cell
-/// would cost more than most cells); instead restoring checks each object's
-/// size (`isIntact`), which catches the empty or short files a power loss can
-/// leave on ext4 (data=ordered never exposes stale blocks), and an entry
-/// whose objects are not intact is a miss: the cell reruns.
+/// would cost more than most cells), and a disk, a power loss or a person can
+/// still damage one later, so no object is believed unchecked: the store
+/// records each object's identity (inode, size, mtime, ctime) when it writes
+/// it (`ledger`, `objects.v1`), and `check` compares that with one `lstat`;
+/// an object whose identity differs is hashed again against its name. A
+/// damaged object is never restored (`materialize` refuses it): callers move
+/// it aside (`quarantine`, into `damaged/`) and rerun the cell that made it,
+/// and storing the same content again replaces it.
 /// Nothing ever hands out a hard link to an object: cells and the workspace
 /// get copies, so no cell and no user edit can change a stored object.
 public final class ContentStore: Sendable {
     public let root: URL
     private let objects: String
     private let tmp: String
+    /// Where damaged objects are moved aside, for inspection.
+    public let damagedDirectory: String
+    /// Each object's identity when it was stored or last hashed: what makes `check` cheap.
+    let ledger: FileHasher
     /// Files to reuse for copies and scratch files (never for objects: see `SparePool`).
     public let spares: SparePool
 
@@ -28,6 +36,8 @@ public final class ContentStore: Sendable {
         self.root = root
         self.objects = root.appendingPathComponent("objects").path
         self.tmp = root.appendingPathComponent("tmp").path
+        self.damagedDirectory = root.appendingPathComponent("damaged").path
+        self.ledger = FileHasher(memoURL: root.appendingPathComponent("objects.v1"))
         self.spares = SparePool(directory: root.appendingPathComponent("spare").path)
         try AtomicFile.makeDirectory(objects)
         try AtomicFile.makeDirectory(tmp)
@@ -42,6 +52,47 @@ public final class ContentStore: Sendable {
 
     public func contains(_ digest: Digest) -> Bool { access(path(of: digest), F_OK) == 0 }
 
+    /// Whether an object is there and holds exactly the bytes its name
+    /// promises: one `lstat` while its identity is the one recorded, else a
+    /// full hash.
+    public func check(_ digest: Digest) -> ObjectState {
+        let path = path(of: digest)
+        guard let identity = FileIdentity.of(path) else { return .missing }
+        guard identity.kind == .file, let actual = try? ledger.digest(ofFile: path, identity: identity) else { return .damaged }
+        return actual == digest ? .intact : .damaged
+    }
+
+    /// The objects of `item` that are missing or damaged: for a tree, its
+    /// manifest or any of its files.
+    public func problems(in item: StoredItem) -> [ObjectProblem] {
+        let state = check(item.digest)
+        guard state == .intact else { return [ObjectProblem(digest: item.digest, state: state, member: nil)] }
+        guard item.kind == .tree else { return [] }
+        guard let tree = tree(item.digest) else { return [ObjectProblem(digest: item.digest, state: .damaged, member: nil)] }
+        return tree.entries.compactMap { entry in
+            guard case .file(let member, let digest, _) = entry else { return nil }
+            let state = check(digest)
+            return state == .intact ? nil : ObjectProblem(digest: digest, state: state, member: member)
+        }
+    }
+
+    /// Moves a damaged object aside (into `damaged/`), so that nothing reads
+    /// it again and the next store of the same content writes it anew.
+    public func quarantine(_ digest: Digest) {
+        guard (try? AtomicFile.makeDirectory(damagedDirectory)) != nil else { return }
+        let aside = damagedDirectory + "/" + digest.hex + "-" + String(FileHasher.now())
+        if rename(path(of: digest), aside) != 0 { unlink(path(of: digest)) }
+        ledger.forget(under: path(of: digest))
+    }
+
+    /// The directory manifest stored under `digest`, if it reads as one.
+    public func tree(_ digest: Digest) -> Tree? {
+        data(digest).flatMap { Tree(manifest: String(decoding: $0, as: UTF8.self)) }
+    }
+
+    /// Writes the ledger back (end of a run; losing it only costs rehashing).
+    public func saveLedger() { try? ledger.save() }
+
     /// A private scratch path inside the store's filesystem (for renames).
     public func scratchPath(_ label: String) -> String {
         "\(tmp)/\(label)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
@@ -52,8 +103,11 @@ public final class ContentStore: Sendable {
     public func putFile(_ path: String, digest: Digest, move: Bool) throws(FileSystemError) {
         let target = self.path(of: digest)
         if contains(digest) {
-            if move { spares.recycle(path) }
-            return
+            if check(digest) == .intact {
+                if move { spares.recycle(path) }
+                return
+            }
+            quarantine(digest)
         }
         let staged: String
         if move {
@@ -68,6 +122,7 @@ public final class ContentStore: Sendable {
             if !move { unlink(staged) }
             throw error
         }
+        ledger.remember(target, digest: digest)
     }
 
     /// Stores bytes (logs, manifests) and returns their digest.
@@ -114,15 +169,18 @@ public final class ContentStore: Sendable {
     /// Writes a fresh, writable copy of a stored item to `path`, replacing
     /// what is there. Each file goes over the regular file already at its
     /// path or over a spare (see `FileWriter`), so no inode need be created.
+    /// Every object is checked first: a missing or damaged one is an error,
+    /// never a restore.
     public func materialize(_ item: StoredItem, to path: String) throws(FileSystemError) {
+        if let problem = problems(in: item).first {
+            throw FileSystemError("restore", path, reason: "its stored object \(problem.digest.hex.prefix(12)) is \(problem.state)")
+        }
         switch item.kind {
         case .file:
             try AtomicFile.makeDirectory((path as NSString).deletingLastPathComponent)
             try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644, spares: spares)
         case .tree:
-            guard let data = data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) else {
-                throw FileSystemError("read the tree object for", path, code: EIO)
-            }
+            guard let tree = tree(item.digest) else { throw FileSystemError("read the tree object for", path, code: EIO) }
             FileTree.remove(path)
             try AtomicFile.makeDirectory(path)
             for entry in tree.entries {
@@ -140,21 +198,23 @@ public final class ContentStore: Sendable {
         }
     }
 
-    /// Whether every object of `item` is present at its recorded size.
-    public func isIntact(_ item: StoredItem) -> Bool {
-        guard FileIdentity.of(path(of: item.digest))?.size == item.size else { return false }
-        guard item.kind == .tree else { return true }
-        guard let data = data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) else { return false }
-        return tree.entries.allSatisfy { entry in
-            if case .file(_, let digest, _) = entry { return contains(digest) }
-            return true
-        }
-    }
-
     /// Removes a file or directory tree if present.
     public func removeItem(_ path: String) {
         FileTree.remove(path)
     }
+}
+
+/// What `ContentStore.check` found.
+public enum ObjectState: String, Sendable {
+    case intact, missing, damaged
+}
+
+/// An object of a stored item that cannot be restored.
+public struct ObjectProblem: Sendable, Equatable {
+    public var digest: Digest
+    public var state: ObjectState
+    /// The file's path inside a stored directory; nil for the item itself.
+    public var member: String?
 }
 
 /// A file or directory in the store: what kind, its digest, and for files the executable bit.
@@ -165,6 +225,9 @@ public struct StoredItem: Hashable, Sendable, Codable {
     public var executable: Bool
     /// Bytes of the file, or of the tree's manifest.
     public var size: Int64
+
+    /// A plain stored file known only by its digest (logs, display files).
+    public static func file(_ digest: Digest) -> StoredItem { StoredItem(kind: .file, digest: digest, executable: false, size: 0) }
 
     public init(kind: Kind, digest: Digest, executable: Bool, size: Int64) {
         self.kind = kind

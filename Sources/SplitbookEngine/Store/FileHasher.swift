@@ -107,6 +107,28 @@ public final class FileHasher: @unchecked Sendable {
         return digest
     }
 
+    /// Records that the file at `path`, as it is now, holds `digest`,
+    /// without reading it: for a file the caller has just hashed and renamed
+    /// (the store's objects). The entry is trusted while the file's identity
+    /// is unchanged; any write, truncation or `chmod` changes that, and the
+    /// file is hashed again before it is believed.
+    public func remember(_ path: String, digest: Digest) {
+        guard let identity = FileIdentity.of(path) else { return }
+        lock.withLock {
+            loadIfNeeded()
+            memo[path] = Entry(digest: digest, identity: identity, hashedAt: .max)
+            dirty = true
+        }
+    }
+
+    /// Drops the memo entries of exactly these paths.
+    public func forget(paths: Set<String>) {
+        lock.withLock {
+            loadIfNeeded()
+            for path in paths where memo.removeValue(forKey: path) != nil { dirty = true }
+        }
+    }
+
     /// Drops memo entries for paths under `prefix` (after the files were removed or replaced).
     public func forget(under prefix: String) {
         lock.withLock {

@@ -6,11 +6,22 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let code: Int32
 
+    /// Said instead of the system's text for `code`, when the system did not fail.
+    public let reason: String?
+
     public init(_ operation: String, _ path: String, code: Int32 = errno) {
         self.operation = operation
         self.path = path
         self.code = code
+        self.reason = nil
     }
 
-    public var description: String { "cannot \(operation) '\(path)': \(String(cString: strerror(code)))" }
+    public init(_ operation: String, _ path: String, reason: String) {
+        self.operation = operation
+        self.path = path
+        self.code = EIO
+        self.reason = reason
+    }
+
+    public var description: String { "cannot \(operation) '\(path)': \(reason ?? String(cString: strerror(code)))" }
 }

@@ -35,7 +35,9 @@ public struct CacheCollector: Sendable {
     }
 
     /// Keeps the results of each notebook's last `keepLast` runs (and its current
-    /// state); removes every other cache entry, run record and unreferenced object.
+    /// state); removes every other cache entry, run record and unreferenced
+    /// object, the spare files, the damaged objects moved aside, and what
+    /// dead runs left behind. Call with the lock held.
     /// `extraRoots` are objects kept regardless (e.g. registry artifacts).
     public func collect(keepLast: Int, extraRoots: Set<Digest> = []) throws -> Collected {
         var keptKeys = Set<Digest>()
@@ -67,7 +69,7 @@ public struct CacheCollector: Sendable {
                workspace.entryURL(key).path == path, let entry = workspace.entry(key) {
                 keptObjects.formUnion(entry.objects)
                 for item in entry.outputs.values where item.kind == .tree {
-                    if let data = workspace.store.data(item.digest), let tree = Tree(manifest: String(decoding: data, as: UTF8.self)) {
+                    if let tree = workspace.store.tree(item.digest) {
                         for case .file(_, let digest, _) in tree.entries { keptObjects.insert(digest) }
                     }
                 }
@@ -76,6 +78,7 @@ public struct CacheCollector: Sendable {
                 result.entriesRemoved += 1
             }
         }
+        var removedObjects = Set<String>()
         forEachFile(in: workspace.meta.appendingPathComponent("objects")) { path, size in
             // Anything not at a kept object's path goes, including the
             // `objects/ab/cdef…` files of stores made before the flat layout.
@@ -83,6 +86,7 @@ public struct CacheCollector: Sendable {
             if let digest = Digest(hex: name), keptObjects.contains(digest), workspace.store.path(of: digest) == path { return }
             chmod(path, 0o644)
             if unlink(path) == 0 {
+                removedObjects.insert(path)
                 result.objectsRemoved += 1
                 result.bytesFreed += size
             }
@@ -95,6 +99,10 @@ public struct CacheCollector: Sendable {
             }
         }
         FileTree.remove(workspace.store.spares.directory)
+        FileTree.remove(workspace.store.damagedDirectory)
+        workspace.store.ledger.forget(paths: removedObjects)
+        workspace.store.saveLedger()
+        workspace.removeAbandonedFiles()
         return result
     }
 

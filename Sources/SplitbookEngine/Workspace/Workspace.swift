@@ -8,6 +8,8 @@ import Foundation
 ///       .splitbook/
 ///         lock                    held by the run that writes (flock)
 ///         objects/<sha256>        the content store (read-only objects)
+///         objects.v1              each object's identity when stored (see ContentStore.check)
+///         damaged/                objects found damaged, moved aside
 ///         tmp/                    staging for the store and cell directories
 ///         spare/                  files kept for reuse (see SparePool)
 ///         steps/<key>.json        cache entries: step key -> result
@@ -45,7 +47,7 @@ public final class Workspace: @unchecked Sendable {
     public var defaultRegistry: URL { root.appendingPathComponent("registry") }
 
     /// Takes the workspace's write lock, waiting for another run to finish
-    /// first (`onWait` is told once, with the holder's pid when known). The
+    /// first (`onWait` is told once, with "pid N" or "holder unknown"). The
     /// lock is released when the returned object is released or the process
     /// dies, even by `kill -9`.
     public func lock(onWait: (String) -> Void) throws(FileSystemError) -> WorkspaceLock {
@@ -53,16 +55,64 @@ public final class Workspace: @unchecked Sendable {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystemError("open", path) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            onWait(holder)
+            onWait(Self.holder(of: fd))
             while flock(fd, LOCK_EX) != 0 {
                 if errno != EINTR { close(fd); throw FileSystemError("lock", path) }
             }
         }
         ftruncate(fd, 0)
         let pid = "\(getpid())\n"
-        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
         return WorkspaceLock(fd: fd)
+    }
+
+    /// Who holds the lock, as the lock file says: "pid N" while N is a live
+    /// process, else "holder unknown" (the holder may not have written its
+    /// pid yet).
+    static func holder(of fd: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = pread(fd, &buffer, buffer.count, 0)
+        let text = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+        if let pid = Int32(text), pid > 0, kill(pid, 0) == 0 || errno == EPERM { return "pid \(pid)" }
+        return "holder unknown"
+    }
+
+    /// Removes what runs that died (`kill -9`, power loss) left behind:
+    /// scratch files and cell directories in `tmp/`, and the temporary files
+    /// of atomic writes (`.tmp-PID-…`) beside the state, entries, history
+    /// and memo files. Their names carry the pid of the process that made
+    /// them; only dead processes' are removed. Call with the lock held.
+    public func removeAbandonedFiles() {
+        let tmp = meta.appendingPathComponent("tmp").path
+        for name in FileTree.names(in: tmp) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), Self.isDead(pid) else { continue }
+            store.removeItem(tmp + "/" + name)
+        }
+        let runs = meta.appendingPathComponent("runs").path
+        let directories = [meta.path, meta.path + "/state", meta.path + "/steps", runs] + (FileTree.names(in: runs) ?? []).map { runs + "/" + $0 }
+        for directory in directories {
+            for name in FileTree.names(in: directory) ?? [] where name.hasPrefix(".tmp-") {
+                let parts = name.split(separator: "-", maxSplits: 3)
+                guard parts.count >= 3, let pid = Int32(parts[1]), Self.isDead(pid) else { continue }
+                unlink(directory + "/" + name)
+            }
+        }
+    }
+
+    /// "the file system holding PATH is full (N bytes free)" when less than
+    /// 64 KiB is left where cells run and results are kept: the likeliest
+    /// reason a cell or a store failed, said beside its own error.
+    public func fullFileSystemNote() -> String? {
+        var info = statvfs()
+        guard statvfs(meta.path, &info) == 0 else { return nil }
+        let free = Int64(info.f_bavail) * Int64(info.f_frsize)
+        guard free < 64 << 10 else { return nil }
+        return "the file system holding \(root.path) is full (\(free) bytes free)"
+    }
+
+    private static func isDead(_ pid: Int32) -> Bool {
+        pid != getpid() && kill(pid, 0) != 0 && errno != EPERM
     }
 }
 
