@@ -19,12 +19,11 @@ struct CacheCommand: ParsableCommand {
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "stats", abstract: "Show what the cache holds.", discussion: "Example:\n  splitbook cache stats")
-        @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
-        var outputs: String = "outputs"
+        @OptionGroup var outputs: OutputsOption
         @Flag(help: "Print as JSON.") var json = false
 
         func run() throws {
-            let stats = CacheCollector(workspace: try Workspace(root: URL(fileURLWithPath: outputs))).stats()
+            let stats = CacheCollector(workspace: try outputs.workspace()).stats()
             if json { return print(Terminal.json(stats)) }
             print("objects: \(stats.objects) (\(Self.bytes(stats.objectBytes)))")
             print("cache entries: \(stats.entries)")
@@ -46,15 +45,14 @@ struct CacheCommand: ParsableCommand {
             discussion: "Results of older runs (and the objects only they use) are deleted; the next run that needs one reruns its cell.\n\nExample:\n  splitbook cache gc --keep-last 3")
         @Option(help: "How many recent runs per notebook to keep results for.")
         var keepLast = 1
-        @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
-        var outputs: String = "outputs"
+        @OptionGroup var outputs: OutputsOption
 
         func validate() throws {
             guard keepLast >= 0 else { throw ValidationError("--keep-last must be 0 or more") }
         }
 
         func run() throws {
-            let workspace = try Workspace(root: URL(fileURLWithPath: outputs))
+            let workspace = try outputs.workspace()
             let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (\($0)) to finish with this outputs directory...") }
             defer { withExtendedLifetime(lock) {} }
             let result = try CacheCollector(workspace: workspace).collect(keepLast: keepLast)
@@ -76,12 +74,11 @@ struct CacheCommand: ParsableCommand {
             """)
         @Flag(help: "Move damaged objects aside and remove unreadable entries; the cells that made them rerun next time.")
         var repair = false
-        @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
-        var outputs: String = "outputs"
+        @OptionGroup var outputs: OutputsOption
         @Flag(help: "Print as JSON.") var json = false
 
         func run() throws {
-            let workspace = try Workspace(root: URL(fileURLWithPath: outputs))
+            let workspace = try outputs.workspace()
             let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (\($0)) to finish with this outputs directory...") }
             defer { withExtendedLifetime(lock) {} }
             let report = StoreAudit(workspace: workspace).run(repair: repair)

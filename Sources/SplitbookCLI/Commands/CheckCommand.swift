@@ -21,16 +21,11 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "Notebook files to check.")
     var notebooks: [String]
 
-    @Option(help: ArgumentHelp("Where runs write (default: ./outputs); its registry is consulted for 'uses'.", valueName: "dir"))
-    var outputs: String = "outputs"
-
-    @Option(help: ArgumentHelp("The artifact registry (default: $SPLITBOOK_REGISTRY, else <outputs>/registry).", valueName: "dir"))
-    var registry: String?
+    @OptionGroup var locations: Locations
 
     func run() throws {
         var failed = false
-        let registry = ArtifactRegistry(root: ArtifactRegistry.location(flag: registry, outputs: URL(fileURLWithPath: outputs),
-                                                                        environment: ProcessInfo.processInfo.environment))
+        let registry = locations.artifactRegistry
         for path in notebooks {
             let file: NotebookFile
             do {

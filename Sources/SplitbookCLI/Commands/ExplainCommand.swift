@@ -24,7 +24,7 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var location: CacheLocation
 
     func run() throws {
-        let file = try Terminal.loadValid(notebook)
+        let file = try location.locations.loadValid(notebook)
         guard let graph = file.check.graph, let node = graph.node(CellID(cell)) else {
             let ids = file.check.graph?.index.keys.map(\.rawValue) ?? []
             throw Terminal.usage("no cell '\(cell)' in \(notebook)" + (Suggestion.closest(to: cell, in: ids).map { " (did you mean '\($0)'?)" } ?? ""))

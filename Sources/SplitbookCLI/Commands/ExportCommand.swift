@@ -32,22 +32,13 @@ struct ExportCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("Where to write (default: exports/<name>/...).", valueName: "path"))
         var output: String?
 
-        @Option(help: ArgumentHelp("Where runs wrote (default: ./outputs).", valueName: "dir"))
-        var outputs: String = "outputs"
-
-        @Option(help: ArgumentHelp("The artifact registry (default: $SPLITBOOK_REGISTRY, else <outputs>/registry).", valueName: "dir"))
-        var registry: String?
-
-        var registryStore: ArtifactRegistry {
-            ArtifactRegistry(root: ArtifactRegistry.location(flag: registry, outputs: URL(fileURLWithPath: outputs),
-                                                             environment: ProcessInfo.processInfo.environment))
-        }
+        @OptionGroup var locations: Locations
 
         func target(_ defaultName: String) -> URL {
             URL(fileURLWithPath: output ?? "exports/\(NotebookLoader.stem(of: notebook))/\(defaultName)")
         }
 
-        func load() throws -> NotebookFile { try Terminal.loadValid(notebook, registry: registryStore) }
+        func load() throws -> NotebookFile { try locations.loadValid(notebook) }
 
         /// Runs an export, turning its failure into a clear message and exit status 1.
         func perform(_ what: String, _ body: () throws -> [String], target: URL) throws {
@@ -108,8 +99,8 @@ struct ExportCommand: ParsableCommand {
 
         func run() throws {
             let file = try common.load()
-            var exporter = ServingBundleExporter(file: file, workspace: try Workspace(root: URL(fileURLWithPath: common.outputs)),
-                                                 registry: common.registryStore)
+            var exporter = ServingBundleExporter(file: file, workspace: try common.locations.outputs.workspace(),
+                                                 registry: common.locations.artifactRegistry)
             exporter.binary = binary.map { URL(fileURLWithPath: $0) }
             let target = common.target("online")
             try common.perform("the online serving bundle", { try exporter.export(to: target) }, target: target)
@@ -133,7 +124,7 @@ struct ExportCommand: ParsableCommand {
         let file = try common.load()
         let document: RunDocument
         do {
-            document = try RunDocument.latest(file: file, workspace: try Workspace(root: URL(fileURLWithPath: common.outputs)))
+            document = try RunDocument.latest(file: file, workspace: try common.locations.outputs.workspace())
         } catch let error as ExportError {
             Terminal.error("error: \(error.description)")
             throw ExitCode(1)

@@ -21,17 +21,6 @@ struct RegistryCommand: ParsableCommand {
         subcommands: [List.self, Show.self, Promote.self, Rollback.self, Path.self]
     )
 
-    struct Location: ParsableArguments {
-        @Option(help: ArgumentHelp("The artifact registry (default: $SPLITBOOK_REGISTRY, else <outputs>/registry).", valueName: "dir"))
-        var registry: String?
-        @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
-        var outputs: String = "outputs"
-
-        var open: ArtifactRegistry {
-            ArtifactRegistry(root: ArtifactRegistry.location(flag: registry, outputs: URL(fileURLWithPath: outputs),
-                                                             environment: ProcessInfo.processInfo.environment))
-        }
-    }
 
     static func reference(_ text: String) throws -> ArtifactReference {
         guard let reference = ValuePattern.parseArtifactReference(text) else {
@@ -49,10 +38,10 @@ struct RegistryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list", abstract: "List artifacts with their versions and aliases.",
             discussion: "Example:\n  splitbook registry list")
-        @OptionGroup var location: Location
+        @OptionGroup var location: Locations
 
         func run() {
-            let registry = location.open
+            let registry = location.artifactRegistry
             let names = registry.artifacts
             if names.isEmpty { return print("the registry at \(registry.root.path) is empty") }
             for name in names {
@@ -67,10 +56,10 @@ struct RegistryCommand: ParsableCommand {
             commandName: "show", abstract: "Show an artifact's versions, lineage and alias history.",
             discussion: "Example:\n  splitbook registry show doc_index")
         @Argument(help: "The artifact name.") var name: String
-        @OptionGroup var location: Location
+        @OptionGroup var location: Locations
 
         func run() throws {
-            let registry = location.open
+            let registry = location.artifactRegistry
             let artifact = try RegistryCommand.reference(name).name
             guard registry.has(artifact) else { throw RegistryCommand.fail(ArtifactRegistry.Problem(description: "no artifact '\(artifact)' in \(registry.root.path)")) }
             let aliases = registry.aliases(artifact)
@@ -96,7 +85,7 @@ struct RegistryCommand: ParsableCommand {
             discussion: "Example:\n  splitbook registry promote churn_model@4 production")
         @Argument(help: "NAME@VERSION") var version: String
         @Argument(help: "The alias to move.") var alias: String
-        @OptionGroup var location: Location
+        @OptionGroup var location: Locations
 
         func run() throws {
             let reference = try RegistryCommand.reference(version)
@@ -107,7 +96,7 @@ struct RegistryCommand: ParsableCommand {
                 throw Terminal.usage("'\(alias)' cannot be set by hand: aliases are lowercase words, and 'latest' follows publishing")
             }
             do {
-                try location.open.promote(reference.name, version: number, alias: alias)
+                try location.artifactRegistry.promote(reference.name, version: number, alias: alias)
             } catch {
                 throw RegistryCommand.fail(error)
             }
@@ -121,12 +110,12 @@ struct RegistryCommand: ParsableCommand {
             discussion: "Example:\n  splitbook registry rollback churn_model production")
         @Argument(help: "The artifact name.") var name: String
         @Argument(help: "The alias (default: production).") var alias: String = "production"
-        @OptionGroup var location: Location
+        @OptionGroup var location: Locations
 
         func run() throws {
             let artifact = try RegistryCommand.reference(name).name
             do {
-                let version = try location.open.rollback(artifact, alias: alias)
+                let version = try location.artifactRegistry.rollback(artifact, alias: alias)
                 print("\(artifact)@\(alias) -> v\(version)")
             } catch {
                 throw RegistryCommand.fail(error)
@@ -139,10 +128,10 @@ struct RegistryCommand: ParsableCommand {
             commandName: "path", abstract: "Print the path of an artifact version's content.",
             discussion: "Example:\n  cat \"$(splitbook registry path doc_index@production)\"")
         @Argument(help: "NAME, NAME@VERSION or NAME@ALIAS") var reference: String
-        @OptionGroup var location: Location
+        @OptionGroup var location: Locations
 
         func run() throws {
-            let registry = location.open
+            let registry = location.artifactRegistry
             let parsed = try RegistryCommand.reference(reference)
             do {
                 print(registry.contentPath(parsed.name, try registry.resolve(parsed)).path)

@@ -46,11 +46,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Show why each cell runs and what it printed.")
     var verbose = false
 
-    @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
-    var outputs: String = "outputs"
-
-    @Option(help: ArgumentHelp("The artifact registry (default: $SPLITBOOK_REGISTRY, else <outputs>/registry).", valueName: "dir"))
-    var registry: String?
+    @OptionGroup var locations: Locations
 
     /// `--force` takes an optional cell: ArgumentParser has no optional-value
     /// options, so `Splitbook.runAndExit` rewrites `--force [CELL]` into these
@@ -108,10 +104,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        var options = RunOptions()
+        var options = locations.runOptions()
         options.params = try Terminal.parseParams(params)
-        options.outputs = URL(fileURLWithPath: outputs)
-        options.registry = ArtifactRegistry.location(flag: registry, outputs: options.outputs, environment: ProcessInfo.processInfo.environment)
         let name = NotebookLoader.stem(of: notebook)
         let context = NoopStamp.context(params: JSONValue.object(options.params).canonicalJSON, only: only,
                                         registry: options.registry.path, environment: ProcessInfo.processInfo.environment)
@@ -120,7 +114,7 @@ struct RunCommand: ParsableCommand {
                                       verbose: verbose) {
             return
         }
-        let file = try Terminal.loadValid(notebook, registry: ArtifactRegistry(root: options.registry))
+        let file = try locations.loadValid(notebook)
         if forceAll { options.force = .all }
         if let forceCell { options.force = .cell(CellID(forceCell)) }
         options.only = only.map { CellID($0) }

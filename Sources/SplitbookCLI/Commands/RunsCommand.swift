@@ -17,16 +17,15 @@ struct RunsCommand: ParsableCommand {
     )
 
     struct Location: ParsableArguments {
-        @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
-        var outputs: String = "outputs"
+        @OptionGroup var outputs: OutputsOption
 
         func history() throws -> RunHistory {
-            RunHistory(workspace: try Workspace(root: URL(fileURLWithPath: outputs)))
+            RunHistory(workspace: try outputs.workspace())
         }
 
         func find(_ id: String) throws -> RunReport {
             guard let report = try history().find(id) else {
-                throw Terminal.usage("no run '\(id)' (or more than one starts so) in \(outputs); see 'splitbook runs list'")
+                throw Terminal.usage("no run '\(id)' (or more than one starts so) in \(outputs.outputs); see 'splitbook runs list'")
             }
             return report
         }

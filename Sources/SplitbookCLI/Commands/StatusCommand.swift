@@ -8,13 +8,11 @@ struct CacheLocation: ParsableArguments {
     @Option(name: .customShort("p"), help: ArgumentHelp("A param value to evaluate with; read as YAML.", valueName: "name=value"))
     var params: [String] = []
 
-    @Option(help: ArgumentHelp("Where runs write (default: ./outputs).", valueName: "dir"))
-    var outputs: String = "outputs"
+    @OptionGroup var locations: Locations
 
     func runOptions() throws -> RunOptions {
-        var options = RunOptions()
+        var options = locations.runOptions()
         options.params = try Terminal.parseParams(params)
-        options.outputs = URL(fileURLWithPath: outputs)
         return options
     }
 }
@@ -40,7 +38,7 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let file = try Terminal.loadValid(notebook)
+        let file = try location.locations.loadValid(notebook)
         let report: RunReport
         do {
             report = try NotebookRunner(file: file, options: location.runOptions()).plan().report
