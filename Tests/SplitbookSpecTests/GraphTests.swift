@@ -154,4 +154,38 @@ struct GraphRenderingTests {
         #expect(mermaid.contains("    a0[(\"r\")]\n"))
         #expect(mermaid.contains("  c3 ==> a0\n  a0 ==> c5\n"))
     }
+
+    @Test func endpointsAndTheirChains() {
+        let (_, graph) = notebook("""
+            cells:
+              - id: build
+                outputs: [m.txt]
+                publish: {m: m.txt}
+                code: x
+              - id: features
+                stage: online
+                uses: [m]
+                code: x
+              - id: score
+                stage: online
+                needs: [features]
+                code: x
+              - id: explain
+                stage: online
+                needs: [score]
+                sample: 1
+                code: x
+              - id: echo
+                stage: online
+                code: x
+            """)
+        #expect(Set(ids(graph, graph.endpoints)) == ["explain", "echo"])
+        let explain = graph.node(CellID("explain"))!
+        #expect(ids(graph, graph.chain(endingAt: explain)) == ["features", "score", "explain"])
+        #expect(graph.endpoint(serving: graph.node(CellID("features"))!) == explain)
+        #expect(graph.endpoint(serving: explain) == nil)
+        #expect(graph.endpoint(serving: graph.node(CellID("build"))!) == nil, "offline cells serve no endpoint")
+        #expect(!graph.isEndpoint(graph.node(CellID("build"))!))
+        #expect(ids(graph, graph.chain(endingAt: graph.node(CellID("echo"))!)) == ["echo"])
+    }
 }

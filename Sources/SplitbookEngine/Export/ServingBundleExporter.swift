@@ -40,13 +40,9 @@ public struct ServingBundleExporter {
         guard !half.nodes.isEmpty else { throw ExportError("\(file.source.path) has no online cells: there is nothing to serve") }
         let (run, entries) = try lastValidatedRun(notebook: notebook, half: half)
         let consumed = try consumedArtifacts(half: half, entries: entries, run: run)
-        let endpoints = half.nodes.filter { node in !graph.downstream[node].contains { graph.cells[$0].stage == .online } }.map { node in
-            var chain = [node]
-            while let up = graph.upstream[chain[0]].first(where: { $0.reason == .needs && graph.cells[$0.from].stage == .online }) {
-                chain.insert(up.from, at: 0)
-            }
+        let endpoints = half.nodes.filter(graph.isEndpoint).map { node in
             let id = graph.cells[node].id.value.rawValue
-            return OpenAPIDocument.Endpoint(name: id, chain: chain.map { graph.cells[$0].id.value.rawValue },
+            return OpenAPIDocument.Endpoint(name: id, chain: graph.chain(endingAt: node).map { graph.cells[$0].id.value.rawValue },
                                             samples: graph.cells[node].samples ?? [], responses: responses(entries[id]))
         }
 

@@ -39,14 +39,11 @@ public struct ServingPlan: Sendable {
                                                                    memoURL: workspace.interpretersURL),
                                  callerEnvironment: environment, registry: registry)
         builder.registryOnly = true
-        let online = { (n: Int) in graph.cells[n].stage == .online }
         var endpoints: [Endpoint] = []
         var artifacts: [String: Artifact] = [:]
         var hashes: [String: Digest] = [:]
-        for node in graph.topologicalOrder().order where online(node) && !graph.downstream[node].contains(where: online) {
-            var chain = [node]
-            while let up = graph.upstream[chain[0]].first(where: { $0.reason == .needs && online($0.from) }) { chain.insert(up.from, at: 0) }
-            let jobs = try chain.map { try builder.job(for: $0, upstream: [:], runID: "serve") }
+        for node in graph.endpoints {
+            let jobs = try graph.chain(endingAt: node).map { try builder.job(for: $0, upstream: [:], runID: "serve") }
             for job in jobs {
                 hashes[job.cell.id.value.rawValue] = job.key.digest
                 for use in job.cell.uses {

@@ -275,14 +275,12 @@ public final class NotebookRunner {
         /// other cells of a chain run as part of their endpoint.
         func startOnline(_ node: Int) throws {
             let cell = graph.cells[node]
-            let online = { (n: Int) in graph.cells[n].stage == .online }
-            if let endpoint = graph.downstream[node].first(where: online) {
+            if let endpoint = graph.endpoint(serving: node) {
                 return finish(node, base(node, .online, reasons: ["runs as part of endpoint \(graph.cells[endpoint].id.value)"]))
             }
-            var chain = [node]
-            while let up = graph.upstream[chain[0]].first(where: { $0.reason == .needs && online($0.from) }) { chain.insert(up.from, at: 0) }
+            let chain = graph.chain(endingAt: node)
             for member in chain {
-                for edge in graph.upstream[member] where !online(edge.from) {
+                for edge in graph.upstream[member] where graph.cells[edge.from].stage != .online {
                     let status = results[edge.from]?.status
                     if status != .ran && status != .cached {
                         return finish(node, base(node, status == .stale ? .stale : .skipped,

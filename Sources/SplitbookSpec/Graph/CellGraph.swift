@@ -87,6 +87,35 @@ public struct CellGraph: Sendable {
         return (order, (0..<cells.count).filter { !placed.contains($0) })
     }
 
+    /// Whether `node` is an online endpoint: an online cell that no other
+    /// online cell needs (CONTRACT §5).
+    public func isEndpoint(_ node: Int) -> Bool {
+        cells[node].stage == .online && !downstream[node].contains { cells[$0].stage == .online }
+    }
+
+    /// The online endpoint whose chain `node` belongs to, when `node` is an
+    /// online cell another online cell needs.
+    public func endpoint(serving node: Int) -> Int? {
+        guard cells[node].stage == .online else { return nil }
+        var current = node
+        while let next = downstream[current].first(where: { cells[$0].stage == .online }) { current = next }
+        return current == node ? nil : current
+    }
+
+    /// The chain of online cells that answers requests to `endpoint`, head
+    /// first and the endpoint last: each cell's response is the next one's
+    /// request (an online cell needs at most one other online cell).
+    public func chain(endingAt endpoint: Int) -> [Int] {
+        var chain = [endpoint]
+        while let up = upstream[chain[0]].first(where: { $0.reason == .needs && cells[$0.from].stage == .online }) {
+            chain.insert(up.from, at: 0)
+        }
+        return chain
+    }
+
+    /// Every online endpoint in topological order.
+    public var endpoints: [Int] { topologicalOrder().order.filter(isEndpoint) }
+
     /// Every cell `node` depends on, directly or not.
     public func ancestors(of node: Int) -> Set<Int> {
         reach(from: [node]) { upstream[$0].map(\.from) }
