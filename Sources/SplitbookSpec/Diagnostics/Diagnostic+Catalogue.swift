@@ -19,6 +19,10 @@ extension Diagnostic {
             return Diagnostic(.yamlSyntax, "YAML alias '*\(name)' refers to no anchor '&\(name)' defined before it", at: range)
         case .multipleDocuments:
             return Diagnostic(.yamlSyntax, "a notebook file holds one YAML document; found a second one ('---')", at: range)
+        case .noStandIn(let scalar):
+            return Diagnostic(.yamlLimit, "cannot read \(scalar.codePoint) here: the file uses every private-use character, "
+                              + "and splitbook needs one to read this character as text", at: range,
+                              notes: [Note("write each \(scalar.codePoint) as an escape in a double-quoted string: \"\\u\(scalar.codePoint.dropFirst(2))\"")])
         }
     }
 

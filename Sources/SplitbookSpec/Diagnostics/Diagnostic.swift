@@ -90,3 +90,11 @@ public enum DiagnosticKind: String, Sendable, Equatable, CaseIterable {
     case onlineWithoutSample = "online-without-sample"
     case latencyOverBudget = "latency-over-budget"
 }
+
+extension Unicode.Scalar {
+    /// `U+2028`: a code point as messages write it (at least four hex digits).
+    var codePoint: String {
+        let hex = String(value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+}

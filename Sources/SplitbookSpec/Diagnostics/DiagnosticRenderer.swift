@@ -8,11 +8,9 @@
 /// ```
 public struct DiagnosticRenderer: Sendable {
     public let source: SourceText
-    private let lines: [Substring]
 
     public init(source: SourceText) {
         self.source = source
-        self.lines = source.lines()
     }
 
     /// The most diagnostics rendered at once; past it a count is shown instead.
@@ -21,7 +19,9 @@ public struct DiagnosticRenderer: Sendable {
     /// All diagnostics (up to `limit`), in source order, each followed by its notes.
     public func render(_ diagnostics: [Diagnostic]) -> String {
         let sorted = DiagnosticRenderer.sorted(diagnostics)
-        var out = sorted.prefix(limit).map(render).joined()
+        let shown = sorted.prefix(limit)
+        let lines = source.lines(Set(shown.flatMap(Self.lineNumbers)))
+        var out = shown.map { render($0, lines: lines) }.joined()
         if sorted.count > limit {
             out += "\(source.path): note: \(sorted.count - limit) more problems not shown; fix these first\n"
         }
@@ -38,9 +38,18 @@ public struct DiagnosticRenderer: Sendable {
     }
 
     public func render(_ diagnostic: Diagnostic) -> String {
-        var out = header(diagnostic.severity.rawValue, diagnostic.message, diagnostic.range)
+        render(diagnostic, lines: source.lines(Set(Self.lineNumbers(diagnostic))))
+    }
+
+    /// The source lines a diagnostic shows: its own and its notes'.
+    private static func lineNumbers(_ diagnostic: Diagnostic) -> [Int] {
+        ([diagnostic.range] + diagnostic.notes.map(\.range)).compactMap { $0?.start.line }
+    }
+
+    private func render(_ diagnostic: Diagnostic, lines: [Int: Substring]) -> String {
+        var out = header(diagnostic.severity.rawValue, diagnostic.message, diagnostic.range, lines)
         for note in diagnostic.notes {
-            out += header("note", note.message, note.range)
+            out += header("note", note.message, note.range, lines)
             if let snippet = note.snippet {
                 for line in snippet.split(separator: "\n", omittingEmptySubsequences: false) {
                     out += "    \(line)\n"
@@ -50,13 +59,13 @@ public struct DiagnosticRenderer: Sendable {
         return out
     }
 
-    private func header(_ label: String, _ message: String, _ range: SourceRange?) -> String {
+    private func header(_ label: String, _ message: String, _ range: SourceRange?, _ lines: [Int: Substring]) -> String {
         guard let range else {
             return label == "note" ? "note: \(message)\n" : "\(source.path): \(label): \(message)\n"
         }
         var out = "\(source.path):\(range.start.line):\(range.start.column): \(label): \(message)\n"
-        if range.start.line >= 1, range.start.line <= lines.count {
-            out += excerpt(Array(lines[range.start.line - 1]), range)
+        if let line = lines[range.start.line] {
+            out += excerpt(line, range)
         }
         return out
     }
@@ -65,21 +74,31 @@ public struct DiagnosticRenderer: Sendable {
     private static let maxExcerpt = 160
 
     /// The source line and a `^~~~` under the range's first line, keeping tabs so it lines up.
-    private func excerpt(_ chars: [Character], _ range: SourceRange) -> String {
-        let start = min(max(0, range.start.column - 1), chars.count)
+    /// Only the window shown is walked, so a diagnostic on a huge line costs little.
+    private func excerpt(_ line: Substring, _ range: SourceRange) -> String {
+        let half = DiagnosticRenderer.maxExcerpt / 2
+        // Columns count Unicode scalars; the caret goes under the character holding the column's scalar.
+        let scalars = line.unicodeScalars
+        let target = scalars.index(scalars.startIndex, offsetBy: max(0, range.start.column - 1), limitedBy: scalars.endIndex)
+            ?? scalars.endIndex
+        let caretAt = target == line.endIndex ? target : line.index(before: line.index(after: target))
+        let long = line.index(line.startIndex, offsetBy: DiagnosticRenderer.maxExcerpt, limitedBy: line.endIndex)
+            .map { $0 < line.endIndex } ?? false
+        let from = long ? line.index(caretAt, offsetBy: -half, limitedBy: line.startIndex) ?? line.startIndex : line.startIndex
+        let lead = from > line.startIndex ? "..." : ""
+        let to = line.index(from, offsetBy: DiagnosticRenderer.maxExcerpt, limitedBy: line.endIndex) ?? line.endIndex
+        let shown = line[from..<to]
+        let rest = shown[caretAt...].count
         var width = 1
         if range.end.line == range.start.line, range.end.column > range.start.column {
             width = range.end.column - range.start.column
         } else if range.end.line > range.start.line {
-            width = chars.count - start  // the node runs past this line: underline to its end
+            width = rest  // the node runs past this line: underline to its end
         }
-        width = max(1, min(width, chars.count - start, DiagnosticRenderer.maxExcerpt / 2))
-        let from = chars.count > DiagnosticRenderer.maxExcerpt ? max(0, start - DiagnosticRenderer.maxExcerpt / 2) : 0
-        let to = min(chars.count, from + DiagnosticRenderer.maxExcerpt)
-        let lead = from > 0 ? "..." : ""
+        width = max(1, min(width, rest, half))
         var caret = String(repeating: " ", count: lead.count)
-        for c in chars[from..<start] { caret.append(c == "\t" ? "\t" : " ") }
+        for c in line[from..<caretAt] { caret.append(c == "\t" ? "\t" : " ") }
         caret += "^" + String(repeating: "~", count: width - 1)
-        return lead + String(chars[from..<to]) + (to < chars.count ? "..." : "") + "\n" + caret + "\n"
+        return lead + String(shown) + (to < line.endIndex ? "..." : "") + "\n" + caret + "\n"
     }
 }

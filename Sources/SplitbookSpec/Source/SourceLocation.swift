@@ -1,4 +1,6 @@
-/// A 1-based line and column in a source file. Columns count characters, as libyaml does.
+/// A 1-based line and column in a source file, as an editor counts them: a
+/// line ends at `\n`, `\r\n` or `\r` (not at NEL, U+2028 or U+2029), and
+/// columns count Unicode scalars, as libyaml does.
 public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var line: Int
     public var column: Int
@@ -6,6 +8,29 @@ public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConver
     public init(line: Int, column: Int) {
         self.line = line
         self.column = column
+    }
+
+    /// The location of the byte at `offset` in UTF-8 text. The bytes before it
+    /// must be valid UTF-8; the byte itself may be anything (a bad byte's place).
+    public init(utf8 bytes: UnsafeBufferPointer<UInt8>, offset: Int) {
+        var line = 1, column = 1, afterCR = false
+        for i in 0..<min(offset, bytes.count) {
+            let byte = bytes[i]
+            switch byte {
+            case 0x0A:
+                if !afterCR { line += 1 }
+                column = 1
+            case 0x0D:
+                line += 1
+                column = 1
+            case 0x80...0xBF:
+                break  // a continuation byte: the scalar was counted at its first byte
+            default:
+                column += 1
+            }
+            afterCR = byte == 0x0D
+        }
+        self.init(line: line, column: column)
     }
 
     public static func < (a: SourceLocation, b: SourceLocation) -> Bool {

@@ -4,7 +4,10 @@ import CYaml
 /// stream, refusing hostile input before it costs time or memory: nesting
 /// deeper than `maxDepth`, a scalar longer than `maxScalarBytes`, or aliases
 /// that would expand to more than `maxAliasExpansion` nodes (a "billion
-/// laughs" document is rejected by arithmetic, never expanded).
+/// laughs" document is rejected by arithmetic, never expanded). libyaml reads
+/// the text in place; the positions it gives are an editor's (`BreakStandIns`).
+/// A scalar over the limit has been read whole by libyaml when it is refused:
+/// the size of a notebook file (`SourceText.maxBytes`) bounds that cost.
 public struct YAMLReader: Sendable {
     public var maxDepth = 128
     public var maxScalarBytes = 1 << 20
@@ -21,6 +24,8 @@ public struct YAMLReader: Sendable {
             case aliasBomb(limit: Int)
             case undefinedAlias(String)
             case multipleDocuments
+            /// NEL, U+2028 or U+2029 with no private-use character left to stand in for it (see `BreakStandIns`).
+            case noStandIn(Unicode.Scalar)
         }
         public let reason: Reason
         public let location: SourceLocation
@@ -28,23 +33,34 @@ public struct YAMLReader: Sendable {
 
     /// Returns the document's root node, nil for an empty stream.
     public func read(_ text: String) throws(Failure) -> YAMLNode? {
-        var bytes = Array(text.utf8)
-        if bytes.isEmpty { bytes.append(0x0A) }
-        let result: Result<YAMLNode?, Failure> = bytes.withUnsafeBufferPointer { buffer in
-            var parser = yaml_parser_t()
-            guard yaml_parser_initialize(&parser) == 1 else {
-                return .failure(Failure(reason: .syntax(problem: "cannot initialise the YAML parser", context: nil),
-                                        location: SourceLocation(line: 1, column: 1)))
+        var text = text
+        let result = text.withUTF8 { utf8 -> Result<YAMLNode?, Failure> in
+            Result { () throws(Failure) in
+                guard let standIns = try BreakStandIns(utf8) else { return try compose(utf8, standIns: nil) }
+                let substituted = standIns.substitute(utf8)
+                return try substituted.withUnsafeBufferPointer { buffer in
+                    Result { () throws(Failure) in try compose(buffer, standIns: standIns) }
+                }.get()
             }
-            defer { yaml_parser_delete(&parser) }
-            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-            // libyaml's own nesting limit is a process-wide setting; every reader sets the same value.
-            yaml_set_max_nest_level(Int32(maxDepth))
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            var composer = Composer(limits: self)
-            return Result { () throws(Failure) in try composer.run(&parser) }
         }
         return try result.get()
+    }
+
+    /// Runs libyaml over the document's bytes, read in place.
+    private func compose(_ utf8: UnsafeBufferPointer<UInt8>, standIns: BreakStandIns?) throws(Failure) -> YAMLNode? {
+        guard let start = utf8.baseAddress, !utf8.isEmpty else { return nil }
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else {
+            throw Failure(reason: .syntax(problem: "cannot initialise the YAML parser", context: nil),
+                          location: SourceLocation(line: 1, column: 1))
+        }
+        defer { yaml_parser_delete(&parser) }
+        yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+        // libyaml's own nesting limit is a process-wide setting; every reader sets the same value.
+        yaml_set_max_nest_level(Int32(maxDepth))
+        yaml_parser_set_input_string(&parser, start, utf8.count)
+        var composer = Composer(limits: self, input: utf8, standIns: standIns)
+        return try composer.run(&parser)
     }
 }
 
@@ -61,13 +77,26 @@ private struct Frame {
 
 private struct Composer {
     let limits: YAMLReader
+    /// The bytes libyaml reads, to locate its reader's errors (given as offsets).
+    let input: UnsafeBufferPointer<UInt8>
+    let standIns: BreakStandIns?
     var stack: [Frame] = []
     var anchors: [String: (node: YAMLNode, size: Int)] = [:]
     var aliasExpansion = 0
     var root: YAMLNode?
     var documents = 0
 
-    init(limits: YAMLReader) { self.limits = limits }
+    /// Where the input ends, when it does not end with a line break. libyaml then ends the
+    /// stream on a line of its own, past the last line; to an editor, the end is on that line.
+    let unterminatedEnd: SourceLocation?
+
+    init(limits: YAMLReader, input: UnsafeBufferPointer<UInt8>, standIns: BreakStandIns?) {
+        self.limits = limits
+        self.input = input
+        self.standIns = standIns
+        let last = input.last ?? 0x0A
+        unterminatedEnd = last == 0x0A || last == 0x0D ? nil : SourceLocation(utf8: input, offset: input.count)
+    }
 
     mutating func run(_ parser: inout yaml_parser_t) throws(YAMLReader.Failure) -> YAMLNode? {
         while true {
@@ -86,7 +115,8 @@ private struct Composer {
                 if s.length > limits.maxScalarBytes {
                     throw .init(reason: .scalarTooLong(bytes: s.length, limit: limits.maxScalarBytes), location: start)
                 }
-                let text = String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self)
+                let bytes = UnsafeBufferPointer(start: s.value, count: s.length)
+                let text = standIns?.text(bytes) ?? String(decoding: bytes, as: UTF8.self)
                 let tag = string(s.tag)
                 let scalar = YAMLScalar(text: text, isPlain: s.style == YAML_PLAIN_SCALAR_STYLE, tag: tag)
                 let node = YAMLNode(kind: .scalar(scalar), range: SourceRange(start: start, end: location(event.end_mark)), tag: tag)
@@ -141,7 +171,9 @@ private struct Composer {
     }
 
     private func location(_ mark: yaml_mark_t) -> SourceLocation {
-        SourceLocation(line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        let location = SourceLocation(line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        if let end = unterminatedEnd, location > end { return end }
+        return location
     }
 
     private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -153,6 +185,12 @@ private struct Composer {
         let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
         if problem.hasPrefix("Maximum nesting level") {
             return .init(reason: .tooDeep(limit: limits.maxDepth), location: location(parser.problem_mark))
+        }
+        if parser.error == YAML_READER_ERROR {
+            // The reader (control characters) gives a byte offset, not a mark.
+            let found = Unicode.Scalar(UInt32(clamping: parser.problem_value)).map { " (found \($0.codePoint))" } ?? ""
+            return .init(reason: .syntax(problem: problem + found, context: nil),
+                         location: SourceLocation(utf8: input, offset: parser.problem_offset))
         }
         let context = parser.context.map { String(cString: $0) }
         return .init(reason: .syntax(problem: problem, context: context), location: location(parser.problem_mark))
