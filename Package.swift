@@ -25,14 +25,23 @@ let package = Package(
         ),
         // Linux system calls Swift's Glibc module does not expose (copy_file_range, posix_spawn with chdir).
         .target(name: "CSplitbookSystem"),
-        // Everything that touches files and processes: plan, run, cache, registry, reports, exports.
+        // Everything that touches files and processes: plan, build, run session, cache, registry, online workers.
         .target(
             name: "SplitbookEngine",
             dependencies: [
                 "SplitbookSpec", "CSplitbookSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Ink", package: "Ink"),
             ]
+        ),
+        // A finished run as a report: HTML, Jupyter notebook, Markdown.
+        .target(
+            name: "SplitbookReport",
+            dependencies: ["SplitbookEngine", "SplitbookSpec", .product(name: "Ink", package: "Ink")]
+        ),
+        // The two halves as deployable things: the offline batch job, the online serving bundle.
+        .target(
+            name: "SplitbookExport",
+            dependencies: ["SplitbookEngine", "SplitbookSpec"]
         ),
         // `splitbook serve`: the HTTP API of CONTRACT §8 (the only HTTP code).
         .target(
@@ -47,7 +56,7 @@ let package = Package(
         .target(
             name: "SplitbookCLI",
             dependencies: [
-                "SplitbookSpec", "SplitbookEngine", "SplitbookServer",
+                "SplitbookSpec", "SplitbookEngine", "SplitbookReport", "SplitbookExport", "SplitbookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import SplitbookEngine
+import SplitbookReport
 import SplitbookSpec
 
 /// Prints a run as it happens: one plain line per finished cell (so pipes
@@ -42,6 +43,17 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
 
     func recordingFailed(_ message: String) {
         Terminal.error("warning: " + message)
+    }
+
+    /// Writes the run's HTML report; returns its template for the no-op
+    /// stamp, or nil (with a warning) when it cannot be written.
+    func writeReport(file: NotebookFile, run: RunReport, outputs: URL) -> String? {
+        do {
+            return try ReportPage.write(file: file, run: run, workspace: try Workspace(root: outputs))
+        } catch {
+            recordingFailed("cannot write the report: \(error)")
+            return nil
+        }
     }
 
     func waitingForLock(holder: String) {

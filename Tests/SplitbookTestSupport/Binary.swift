@@ -47,10 +47,10 @@ extension Process {
         nonisolated(unsafe) var errData = Data()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData = readToEnd(err.fileHandleForReading.fileDescriptor)
             group.leave()
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let outData = readToEnd(out.fileHandleForReading.fileDescriptor)
         group.wait()
         process.waitUntilExit()
         return Binary.Result(status: process.terminationStatus,
@@ -63,8 +63,13 @@ extension Process {
 public struct TemporaryDirectory: Sendable {
     public let url: URL
 
-    public init(_ label: String = "splitbook-test") throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+    /// With `inMemory`, under /dev/shm where it is a directory (tests that
+    /// create thousands of small files, which a disk makes slow).
+    public init(_ label: String = "splitbook-test", inMemory: Bool = false) throws {
+        var isDirectory: ObjCBool = false
+        let memory = inMemory && FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDirectory) && isDirectory.boolValue
+        let base = memory ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
+        url = base.appendingPathComponent("\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
@@ -78,4 +83,17 @@ public struct TemporaryDirectory: Sendable {
     }
 
     public func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Everything readable from `fd` until end of file, retrying reads a signal
+/// interrupted (Foundation's `readDataToEndOfFile` traps on EINTR).
+public func readToEnd(_ fd: Int32) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n > 0 { data.append(contentsOf: buffer[0..<n]); continue }
+        if n < 0, errno == EINTR { continue }
+        return data
+    }
 }

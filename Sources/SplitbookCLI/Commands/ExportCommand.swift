@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import SplitbookEngine
+import SplitbookExport
+import SplitbookReport
 import SplitbookSpec
 
 /// `splitbook export offline|online|html|ipynb|md NB`.
@@ -125,7 +127,7 @@ struct ExportCommand: ParsableCommand {
         let document: RunDocument
         do {
             document = try RunDocument.latest(file: file, workspace: try common.locations.outputs.workspace())
-        } catch let error as ExportError {
+        } catch let error as ReportError {
             Terminal.error("error: \(error.description)")
             throw ExitCode(1)
         }

@@ -67,7 +67,7 @@ struct RunCommand: ParsableCommand {
         let (runID, record) = try NoopStamp.saveRecord(workspace: workspace, notebook: name, template: replay.recordTemplate,
                                                        duration: duration)
         RunPrinter.replay(replay, runID: runID, notebookPath: notebook, record: record, duration: duration,
-                          reportPath: ReportPage.url(workspace: workspace, notebook: name).path, json: json, verbose: verbose)
+                          reportPath: workspace.reportURL(name).path, json: json, verbose: verbose)
         return true
     }
 
@@ -123,19 +123,17 @@ struct RunCommand: ParsableCommand {
         let report: RunReport
         let interrupts = Interrupts.forwardToCells()
         defer { withExtendedLifetime(interrupts) {} }
-        let stampFiles: [String]?
-        var reportPage: String?
         do {
-            let runner = NotebookRunner(file: file, options: options)
-            (report, stampFiles) = try runner.runForStamp(observer: printer)
-            reportPage = runner.reportTemplate
+            report = try NotebookRunner(file: file, options: options).run(observer: printer) { report, stampFiles in
+                let reportPage = printer.writeReport(file: file, run: report, outputs: options.outputs)
+                printer.finish(report)
+                if let stampFiles, let workspace = try? Workspace(root: options.outputs) {
+                    try? NoopStamp.write(workspace: workspace, notebook: name, context: context, files: stampFiles,
+                                         lines: printer.cellLines, report: report, reportPage: reportPage)
+                }
+            }
         } catch let error as RunUsageError {
             throw Terminal.usage(error.description)
-        }
-        printer.finish(report)
-        if let stampFiles, let workspace = try? Workspace(root: options.outputs) {
-            try? NoopStamp.write(workspace: workspace, notebook: name, context: context, files: stampFiles,
-                                 lines: printer.cellLines, report: report, reportPage: reportPage)
         }
         if ProcessGroups.shared.isInterrupted {
             Terminal.error("interrupted: finished cells are cached, interrupted ones are not")

@@ -84,6 +84,13 @@ public struct StepKey: Hashable, Sendable, Codable {
     /// The key itself.
     public var digest: Digest { Digest.of("splitbook-step-\(format)\n" + canonicalJSON) }
 
+    /// The key of an online endpoint's sample results: the keys of its
+    /// chain's cells (head first), its samples, and how often each is sent.
+    public static func endpoint(chain: [StepKey], samples: [JSONValue], repetitions: Int) -> Digest {
+        Digest.of("splitbook-endpoint 1\n" + chain.map(\.digest.hex).joined(separator: "\n") + "\n"
+                  + JSONValue.array(samples).canonicalJSON + "\nrepetitions \(repetitions)")
+    }
+
     /// Field-by-field differences from an earlier key, in words a user reads
     /// ("code changed", "param top_k 3 -> 5", "input data/docs.jsonl changed").
     public func differences(from old: StepKey, upstreamOf: (String) -> String? = { _ in nil }) -> [String] {

@@ -1,9 +1,9 @@
 /// The `splitbook` module Python cells can import (CONTRACT §2). Written
 /// beside each cell's script and put on PYTHONPATH.
-enum PythonHelper {
-    static let fileName = "splitbook.py"
+public enum PythonHelper {
+    public static let fileName = "splitbook.py"
 
-    static let source = #"""
+    public static let source = #"""
     """splitbook's helper for Python cells: params, display, metric, artifact.
 
     Provided by the runner; nothing to install. Everything here is also

@@ -111,8 +111,8 @@ public struct RunReport: Codable, Sendable {
 
 /// ISO 8601 UTC timestamps (`2026-11-25T00:33:21Z`) without a DateFormatter,
 /// whose ICU set-up costs milliseconds per process.
-enum ISOTime {
-    static func string(_ date: Date) -> String {
+public enum ISOTime {
+    public static func string(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var t = tm()
         gmtime_r(&seconds, &t)

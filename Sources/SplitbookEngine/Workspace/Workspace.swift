@@ -34,6 +34,10 @@ public final class Workspace: @unchecked Sendable {
     /// Where notebook `name`'s latest outputs are browsable.
     public func notebookDirectory(_ name: String) -> URL { root.appendingPathComponent(name) }
 
+    /// `outputs/NAME/report.html`: the HTML report every run leaves beside the
+    /// notebook's browsable outputs (a cell may not declare an output of that name).
+    public func reportURL(_ notebook: String) -> URL { notebookDirectory(notebook).appendingPathComponent("report.html") }
+
     public func entryURL(_ key: Digest) -> URL {
         meta.appendingPathComponent("steps/\(key.hex).json")
     }

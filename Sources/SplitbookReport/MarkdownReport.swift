@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 import SplitbookSpec
 
 /// The run as one Markdown file: the split as a Mermaid diagram, markdown

@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 import Ink
 import SplitbookSpec
 

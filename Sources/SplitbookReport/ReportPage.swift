@@ -1,11 +1,9 @@
 import Foundation
+import SplitbookEngine
 
 /// `outputs/NAME/report.html`: the HTML report every run leaves beside the
 /// notebook's browsable outputs (a cell may not declare an output of that name).
 public enum ReportPage {
-    public static func url(workspace: Workspace, notebook: String) -> URL {
-        workspace.notebookDirectory(notebook).appendingPathComponent("report.html")
-    }
 
     /// Renders `run` once, with the run id, start and duration as
     /// placeholders, fills them in and replaces the notebook's report; returns
@@ -15,8 +13,14 @@ public enum ReportPage {
         let template = HTMLReport(document: try RunDocument(file: file, run: run, workspace: workspace)).html(header: .placeholders)
         let html = NoopStamp.fill(template, ["@RUN_ID@": run.runID, "@STARTED@": ISOTime.string(run.startedAt),
                                              "@DURATION@": DurationText.format(run.duration)])
-        let url = url(workspace: workspace, notebook: run.notebook)
+        let url = workspace.reportURL(run.notebook)
         try AtomicFile.write(Data(html.utf8), to: url, durable: false, spares: workspace.store.spares)
         return template
     }
+}
+
+/// Why a report could not be made (the notebook never ran, or has errors).
+public struct ReportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,3 +1,4 @@
+import SplitbookEngine
 import SplitbookSpec
 
 /// The split as a picture (inline SVG, no scripts, no external references):

@@ -1,3 +1,4 @@
+import SplitbookEngine
 import SplitbookSpec
 
 /// Writes a notebook, or one half of it, back out as YAML: the

@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 
 /// Why an export could not be written.
 public struct ExportError: Error, CustomStringConvertible {

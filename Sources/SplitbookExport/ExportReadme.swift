@@ -1,3 +1,4 @@
+import SplitbookEngine
 import SplitbookSpec
 
 /// The README of each export: what this half of the split is, what it holds,

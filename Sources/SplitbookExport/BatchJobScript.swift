@@ -1,3 +1,4 @@
+import SplitbookEngine
 import SplitbookSpec
 
 /// Writes `run.sh`, the offline half as a plain POSIX shell script that needs

@@ -15,3 +15,14 @@ public enum DecimalText {
         return sign + String(units / scale) + "." + String(repeating: "0", count: digits - fraction.count) + fraction
     }
 }
+
+/// Formats durations the way every report and summary does: `0.42 s`, `12 ms`, `3 min 5 s`.
+public enum DurationText {
+    public static func format(_ seconds: Double) -> String {
+        if seconds < 0.001 { return "0 ms" }
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
+        if seconds < 60 { return DecimalText.fixed(seconds, 2) + " s" }
+        let whole = Int(seconds.rounded())
+        return "\(whole / 60) min \(whole % 60) s"
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 import SplitbookSpec
 
 /// A run as the reports show it: the notebook's cells in file order, each
@@ -88,7 +89,7 @@ public struct RunDocument: Sendable {
 
     /// Reads what `run` recorded for each of `file`'s cells from `workspace`.
     public init(file: NotebookFile, run: RunReport, workspace: Workspace) throws {
-        guard let notebook = file.check.notebook, let graph = file.check.graph else { throw ExportError("the notebook has errors") }
+        guard let notebook = file.check.notebook, let graph = file.check.graph else { throw ReportError("the notebook has errors") }
         self.notebook = notebook
         self.graph = graph
         self.run = run
@@ -147,19 +148,8 @@ public struct RunDocument: Sendable {
         let name = file.check.notebook?.name ?? NotebookLoader.stem(of: file.source.path)
         let history = RunHistory(workspace: workspace)
         guard let id = history.lastRunID(name), let run = history.load(name, id) else {
-            throw ExportError("\(file.source.path) has not been run in \(workspace.root.path): run it first (`splitbook run \(file.source.path)`)")
+            throw ReportError("\(file.source.path) has not been run in \(workspace.root.path): run it first (`splitbook run \(file.source.path)`)")
         }
         return try RunDocument(file: file, run: run, workspace: workspace)
-    }
-}
-
-/// Formats durations the way every report and summary does: `0.42 s`, `12 ms`, `3 min 5 s`.
-enum DurationText {
-    static func format(_ seconds: Double) -> String {
-        if seconds < 0.001 { return "0 ms" }
-        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
-        if seconds < 60 { return DecimalText.fixed(seconds, 2) + " s" }
-        let whole = Int(seconds.rounded())
-        return "\(whole / 60) min \(whole % 60) s"
     }
 }

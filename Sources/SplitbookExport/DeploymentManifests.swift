@@ -1,3 +1,4 @@
+import SplitbookEngine
 import SplitbookSpec
 
 /// The container and Kubernetes files of the two exports. Both halves mount

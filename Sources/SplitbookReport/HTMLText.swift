@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 
 /// Escaping for text placed in HTML or XML (element content and quoted attributes).
 enum HTMLText {

@@ -140,14 +140,14 @@ public enum NoopStamp {
     /// returns the run id and the record's text.
     public static func saveRecord(workspace: Workspace, notebook: String, template: [UInt8],
                                   duration: Double) throws(FileSystemError) -> (runID: String, record: String) {
-        let runID = NotebookRunner.newRunID(after: RunHistory(workspace: workspace).lastRunID(notebook))
+        let runID = RunSession.newRunID(after: RunHistory(workspace: workspace).lastRunID(notebook))
         let started = ISOTime.string(Date())
         let record = fill(template, ["@RUN_ID@": runID, "@STARTED@": started, "@DURATION@": JSONValueText.double(duration)])
         try AtomicFile.write(Data(record), to: workspace.runsDirectory(notebook).appendingPathComponent("\(runID).json"), durable: false)
         let dir = directory(workspace).path
         if let page = FileBytes.read(dir + "/\(notebook).report") {
             let html = fill(page, ["@RUN_ID@": runID, "@STARTED@": started, "@DURATION@": DurationText.format(duration)])
-            try AtomicFile.write(Data(html), to: ReportPage.url(workspace: workspace, notebook: notebook), durable: false,
+            try AtomicFile.write(Data(html), to: workspace.reportURL(notebook), durable: false,
                                  spares: workspace.store.spares)
         }
         return (runID, String(decoding: record, as: UTF8.self))

@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 import SplitbookSpec
 
 /// One side of the split, cut out of a notebook: its code cells, the

@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 import SplitbookSpec
 
 /// The run as a Jupyter notebook (nbformat 4.5): markdown cells as they are,

@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 import SplitbookSpec
 
 /// `splitbook export online`: the online half as a serving bundle that

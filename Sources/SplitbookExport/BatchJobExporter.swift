@@ -1,4 +1,5 @@
 import Foundation
+import SplitbookEngine
 import SplitbookSpec
 
 /// `splitbook export offline`: the offline half as a batch job directory

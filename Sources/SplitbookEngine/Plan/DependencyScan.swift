@@ -1,0 +1,63 @@
+import Foundation
+import SplitbookSpec
+
+/// The reading half of planning (ninja's `DependencyScan`): for a ready
+/// cell, computes its job and step key (`KeyBuilder` hashes its inputs and
+/// resolves its interpreter and artifacts), finds its last result, and finds
+/// a stored result for the key with every object checked. What it returns is
+/// all `StepPlanner` needs. With `repair` (a run, not `status`), damaged
+/// objects it finds are moved aside so the cell that made them reruns.
+struct DependencyScan {
+    let graph: CellGraph
+    let keys: KeyBuilder
+    let workspace: Workspace
+    /// The notebook's state as the run found it.
+    let state: NotebookState
+    let repair: Bool
+
+    /// An offline cell's job and facts, given the outputs of the cells before it.
+    func cell(_ node: Int, upstream: [Int: [String: StoredItem]], runID: String, forced: Bool,
+              reranUpstream: [String]) throws -> (CellJob, StepFacts) {
+        let cell = graph.cells[node]
+        let job = try keys.job(for: node, upstream: upstream, runID: runID)
+        let id = cell.id.value
+        let previous = state.cells[id.rawValue]
+        var facts = StepFacts(key: job.key.digest, previous: previous, stored: nil, forced: forced, cacheable: cell.cache,
+                              reranUpstream: reranUpstream)
+        if !forced, cell.cache { (facts.stored, facts.damage) = stored(id, key: facts.key, previous: previous) }
+        let (workspace, graph, now) = (self.workspace, self.graph, job.key)
+        facts.changes = {
+            guard let previous, let old = workspace.entry(previous.key) else { return [] }
+            return now.differences(from: old.components) { path in
+                graph.producers[RelativePath(normalized: path)].map { graph.cells[$0].id.value.rawValue }
+            }
+        }
+        return (job, facts)
+    }
+
+    /// An endpoint's chain of jobs (head first) and the facts of its sample results.
+    func endpoint(_ node: Int, upstream: [Int: [String: StoredItem]], runID: String, forced: Bool) throws -> ([CellJob], StepFacts) {
+        let cell = graph.cells[node]
+        let jobs = try graph.chain(endingAt: node).map { try keys.job(for: $0, upstream: upstream, runID: runID) }
+        let key = StepKey.endpoint(chain: jobs.map(\.key), samples: cell.samples ?? [], repetitions: SampleRunner.repetitions)
+        let previous = state.cells[cell.id.value.rawValue]
+        var facts = StepFacts(key: key, previous: previous, stored: nil, forced: forced)
+        if !forced { (facts.stored, facts.damage) = stored(cell.id.value, key: key, previous: previous) }
+        facts.changes = { ["the chain's code, params, inputs, artifacts or samples changed"] }
+        return (jobs, facts)
+    }
+
+    /// The result stored for `key` (the state's when its key matches, else
+    /// the cache entry's) if all its objects are intact, or what is damaged.
+    private func stored(_ id: CellID, key: Digest, previous: NotebookState.Cell?) -> (NotebookState.Cell?, [String]) {
+        guard let candidate = previous?.key == key ? previous : workspace.entry(key).map(NotebookState.Cell.init) else { return (nil, []) }
+        let damage = workspace.damage(in: candidate)
+        if damage.isEmpty { return (candidate, []) }
+        var said: [String] = []
+        for (object, holding) in damage {
+            if repair, object.state == .damaged { workspace.store.quarantine(object.digest) }
+            said.append("object for cell \(id), \(holding), was \(object.state); rerunning \(id)")
+        }
+        return (nil, said)
+    }
+}
