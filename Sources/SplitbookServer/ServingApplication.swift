@@ -44,26 +44,35 @@ public struct ServingApplication: Sendable {
     /// Stops the workers after in-flight requests finish.
     public func shutdown() async { await state.shutdown() }
 
+    /// The router: one handler per `ServingRoute`, the table the OpenAPI document is made from.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
-        let state = self.state, options = self.options, logger = self.logger, openAPI = self.openAPI
-        router.get("/healthz") { _, _ in Self.json(.ok, .object(["status": .string("alive")])) }
-        router.get("/readyz") { _, _ in
+        for route in ServingRoute.allCases {
+            router.on(RouterPath(route.path), method: HTTPRequest.Method(route.method)!) { request, context in
+                try await self.respond(route, request, context)
+            }
+        }
+        return router
+    }
+
+    private func respond(_ route: ServingRoute, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        switch route {
+        case .healthz:
+            return Self.json(.ok, .object(["status": .string("alive")]))
+        case .readyz:
             if await state.isReady { return Self.json(.ok, .object(["status": .string("ready")])) }
             let why = await state.loadError.map { "not ready: \($0)" } ?? "not ready: loading artifacts and workers"
             return Self.error(.serviceUnavailable, "not_ready", why)
-        }
-        router.get("/openapi.json") { _, _ in Self.json(.ok, await openAPI()) }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.registry.emitToBuffer())))
-        }
-        router.get("/v1/artifacts") { _, _ in
+        case .openAPI:
+            return Self.json(.ok, await openAPI())
+        case .metrics:
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.registry.emitToBuffer())))
+        case .artifacts:
             guard let plan = await state.current?.plan else { return Self.error(.serviceUnavailable, "not_ready", "not ready yet") }
             return Self.json(.ok, .object(["artifacts": Self.artifacts(plan)]))
-        }
-        router.get("/metadata") { _, _ in
+        case .metadata:
             guard let plan = await state.current?.plan else { return Self.error(.serviceUnavailable, "not_ready", "not ready yet") }
             return Self.json(.ok, .object([
                 "notebook": .string(plan.notebook),
@@ -71,14 +80,12 @@ public struct ServingApplication: Sendable {
                 "artifacts": Self.artifacts(plan),
                 "cells": .object(plan.cellHashes.mapValues { .string($0.hex) }),
             ]))
-        }
-        router.post("/admin/reload") { _, _ in
+        case .reload:
             let result = await state.load()
             return result.hasPrefix("reload failed")
                 ? Self.error(.internalServerError, "reload_failed", result)
                 : Self.json(.ok, .object(["result": .string(result)]))
-        }
-        router.post("/v1/{endpoint}") { request, context in
+        case .endpoint:
             let started = DispatchTime.now().uptimeNanoseconds
             let endpoint = try context.parameters.require("endpoint")
             let response = await Self.answer(request, endpoint: endpoint, state: state, options: options)
@@ -90,7 +97,6 @@ public struct ServingApplication: Sendable {
                                               "ms": "\(String(format: "%.2f", seconds * 1000))"])
             return response
         }
-        return router
     }
 
     /// One request through a lane of the endpoint's pool.

@@ -34,16 +34,11 @@ struct ServedProject {
         var options = ServingOptions()
         options.workers = 2
         configure(&options)
-        let workspace = try Workspace(root: project.url.appendingPathComponent("outputs"))
         let registry = ArtifactRegistry(root: project.url.appendingPathComponent("outputs/registry"))
         let file = try NotebookFile(path: project.url.appendingPathComponent(project.notebook).path, registryHas: { registry.has($0) })
-        let executor = CellExecutor(workspace: workspace, callerEnvironment: environment)
-        let env = environment
-        let timeout = options.timeout
-        return ServingApplication(
-            options: options, logger: Logger(label: "test"),
-            makePlan: { try ServingPlan.make(file: file, workspace: workspace, registry: registry, environment: env) },
-            startChain: { try OnlineChain(jobs: $0, executor: executor, stderrPath: "/dev/null", defaultTimeout: timeout) })
+        let target = ServeTarget(file: file, workspace: try Workspace(root: project.url.appendingPathComponent("outputs")),
+                                 registry: registry, environment: environment)
+        return ServingApplication.make(target, options: options, logger: Logger(label: "test"), stderrPath: "/dev/null")
     }
 
     var loads: Int { (project.read("loads") ?? "").split(separator: "\n").count }
@@ -63,7 +58,7 @@ struct ServerTests {
         let served = try ServedProject()
         defer { served.project.remove() }
         let serving = try served.serving { $0.maxBody = 64; $0.timeout = 1 }
-        let app = Application(router: serving.router())
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             #expect(try await get(client, "/healthz").0 == .ok)
             let notReady = try await get(client, "/readyz")
@@ -99,7 +94,7 @@ struct ServerTests {
         let loadsBefore = served.loads
         let serving = try served.serving()
         _ = await serving.load()
-        let app = Application(router: serving.router())
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             for x in 0..<20 {
                 let status = try await post(client, "/v1/score", "{\"x\": \(x)}").0
@@ -115,7 +110,7 @@ struct ServerTests {
         defer { served.project.remove() }
         let serving = try served.serving { $0.workers = 1 }
         _ = await serving.load()
-        let app = Application(router: serving.router())
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             let crash = try await post(client, "/v1/score", #"{"x": 1, "crash": true}"#)
             #expect(crash.0 == .internalServerError && crash.1.contains("\"code\":\"worker_crashed\""))
@@ -138,7 +133,7 @@ struct ServerTests {
         defer { served.project.remove() }
         let serving = try served.serving { $0.workers = 1; $0.queueLimit = 0 }
         _ = await serving.load()
-        let app = Application(router: serving.router())
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             async let slow = post(client, "/v1/score", #"{"x": 1, "sleep": 1}"#)
             try await Task.sleep(for: .milliseconds(300))
@@ -153,7 +148,7 @@ struct ServerTests {
         let served = try ServedProject(loadSeconds: 1.5)
         defer { served.project.remove() }
         let serving = try served.serving()
-        let app = Application(router: serving.router())
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             let loading = Task { await serving.load() }
             try await Task.sleep(for: .milliseconds(500))
@@ -170,7 +165,7 @@ struct ServerTests {
         try served.publish(weight: 10)  // version 2; production still points at 1
         let serving = try served.serving()
         _ = await serving.load()
-        let app = Application(router: serving.router())
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             #expect(try await get(client, "/v1/artifacts").1.contains("\"version\":1"))
             let traffic = Task { () -> [HTTPResponse.Status] in
@@ -199,7 +194,7 @@ struct ServerTests {
         let served = try ServedProject()
         defer { served.project.remove() }
         let serving = try served.serving()
-        let app = Application(router: serving.router())
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             let (status, text) = try await get(client, "/openapi.json")
             #expect(status == .ok)

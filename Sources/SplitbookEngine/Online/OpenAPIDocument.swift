@@ -36,6 +36,11 @@ public enum OpenAPIDocument {
             .object(["description": .string(description),
                      "content": .object(["application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/Error")])])])])
         }
+        func responses(_ route: ServingRoute, ok: JSONValue) -> JSONValue {
+            .object(Dictionary(uniqueKeysWithValues: route.statuses.map { status in
+                (String(status.code), status.code == 200 ? ok : errorResponse(status.meaning))
+            }))
+        }
         var paths: [String: JSONValue] = [:]
         func examples(_ values: [JSONValue], _ label: String) -> [String: JSONValue] {
             switch values.count {
@@ -52,26 +57,20 @@ public enum OpenAPIDocument {
             media.merge(examples(endpoint.samples, "sample")) { $1 }
             var responseMedia: [String: JSONValue] = ["schema": .object([:])]
             responseMedia.merge(examples(endpoint.responses, "sample")) { $1 }
-            paths["/v1/\(endpoint.name)"] = .object(["post": .object([
+            let route = ServingRoute.endpoint
+            paths[route.path.replacingOccurrences(of: "{endpoint}", with: endpoint.name)] = .object([route.method.lowercased(): .object([
                 "operationId": .string(endpoint.name),
                 "summary": .string("Online cell chain: " + endpoint.chain.joined(separator: " -> ")),
                 "requestBody": .object(["required": .bool(true), "content": .object(["application/json": .object(media)])]),
-                "responses": .object([
-                    "200": .object(["description": .string("The endpoint's response."),
-                                    "content": .object(["application/json": .object(responseMedia)])]),
-                    "400": errorResponse("The body is not JSON."),
-                    "413": errorResponse("The body is too large."),
-                    "500": errorResponse("The cell raised or its worker crashed."),
-                    "503": errorResponse("Not ready, or overloaded."),
-                    "504": errorResponse("The cell took too long."),
-                ]),
+                "responses": responses(route, ok: .object(["description": .string(route.statuses[0].meaning),
+                                                           "content": .object(["application/json": .object(responseMedia)])])),
             ])])
         }
-        for (path, summary) in [("/healthz", "Alive"), ("/readyz", "Ready: artifacts verified and workers loaded"), ("/metrics", "Prometheus metrics"),
-                                ("/v1/artifacts", "Artifact versions served"), ("/metadata", "What is served")] {
-            paths[path] = .object(["get": .object(["summary": .string(summary), "responses": .object([
-                "200": .object(["description": .string(summary)]),
-            ])])])
+        for route in ServingRoute.allCases where route != .endpoint {
+            paths[route.path] = .object([route.method.lowercased(): .object([
+                "summary": .string(route.summary),
+                "responses": responses(route, ok: .object(["description": .string(route.statuses[0].meaning)])),
+            ])])
         }
         return .object([
             "openapi": .string("3.1.0"),

@@ -1,0 +1,56 @@
+/// Every route `splitbook serve` answers and every status it can return:
+/// the one table the server's router registers and the OpenAPI document
+/// describes, so the two cannot drift apart.
+public enum ServingRoute: CaseIterable, Sendable {
+    case healthz, readyz, openAPI, metrics, artifacts, metadata, reload
+    /// `POST /v1/{endpoint}`: one per online endpoint.
+    case endpoint
+
+    public var method: String {
+        switch self {
+        case .reload, .endpoint: "POST"
+        default: "GET"
+        }
+    }
+
+    /// The path, with `{endpoint}` for the endpoint's name.
+    public var path: String {
+        switch self {
+        case .healthz: "/healthz"
+        case .readyz: "/readyz"
+        case .openAPI: "/openapi.json"
+        case .metrics: "/metrics"
+        case .artifacts: "/v1/artifacts"
+        case .metadata: "/metadata"
+        case .reload: "/admin/reload"
+        case .endpoint: "/v1/{endpoint}"
+        }
+    }
+
+    public var summary: String {
+        switch self {
+        case .healthz: "Alive"
+        case .readyz: "Ready: artifacts verified and workers loaded"
+        case .openAPI: "This document"
+        case .metrics: "Prometheus metrics"
+        case .artifacts: "Artifact versions served"
+        case .metadata: "What is served"
+        case .reload: "Re-resolve artifact aliases and swap in new versions"
+        case .endpoint: "An online endpoint"
+        }
+    }
+
+    /// Each status the route returns, with what it means; errors have the
+    /// `{"error": {"code", "message"}}` body.
+    public var statuses: [(code: Int, meaning: String)] {
+        switch self {
+        case .healthz, .openAPI, .metrics: [(200, summary)]
+        case .readyz: [(200, summary), (503, "Not ready: loading, or the artifacts failed to load (the message says why).")]
+        case .artifacts, .metadata: [(200, summary), (503, "Not ready yet.")]
+        case .reload: [(200, "Reloaded, or nothing changed."), (500, "The reload failed; the previous versions keep serving.")]
+        case .endpoint:
+            [(200, "The endpoint's response."), (400, "The body is not JSON."), (413, "The body is too large."),
+             (500, "The cell raised or its worker crashed."), (503, "Not ready, or overloaded."), (504, "The cell took too long.")]
+        }
+    }
+}
