@@ -4,7 +4,11 @@ import SplitbookSpec
 /// An online cell ready to answer requests (CONTRACT §5): a Python cell is
 /// one long-lived process that ran the cell's code once and calls `handle`
 /// per request; any other language runs its script once per request, with
-/// the request on stdin and the response on stdout.
+/// the request on stdin and the response on stdout. Each process runs under
+/// a supervisor, is driven with deadlines (`ChildProcess`) and is killed with
+/// its whole group when done: whatever the program does (ignores stdin, exits
+/// early, writes garbage or too much, never exits), the request gets a
+/// `Failure` and nothing is left behind.
 final class OnlineWorker: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible {
         enum Kind { case cell, timeout, crashed }
@@ -12,112 +16,113 @@ final class OnlineWorker: @unchecked Sendable {
         var kind: Kind = .cell
     }
 
+    /// The most a cell may write as one response, in bytes.
+    static let responseLimit = 16 << 20
+
     private let command: [String]
     private let script: String
+    private let isPython: Bool
     private let directory: String
     private let environment: [String: String]
     private let stderrPath: String
-    private var process: Process?
-    private var input: FileHandle?
-    private var lines: LineReader?
+    private var worker: ChildProcess?
 
     /// Starts the worker; for Python, waits (up to `timeout`) until the cell's code has run.
     init(command: [String], script: String, driver: String?, directory: String, environment: [String: String],
          stderrPath: String, timeout: Double) throws(Failure) {
         self.command = command
         self.script = script
+        self.isPython = driver != nil
         self.directory = directory
         self.environment = environment
         self.stderrPath = stderrPath
         guard let driver else { return }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst()) + [driver, script]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = environment
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        if !FileManager.default.fileExists(atPath: stderrPath) { _ = FileManager.default.createFile(atPath: stderrPath, contents: nil) }
-        process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        do { try process.run() } catch { throw Failure(description: "cannot start \(command[0]): \(error)") }
-        self.process = process
-        self.input = stdin.fileHandleForWriting
-        let reader = LineReader(stdout.fileHandleForReading)
-        self.lines = reader
-        guard let line = reader.next(timeout: timeout) else {
-            stop()
-            throw Failure(description: "the cell did not finish loading within \(Int(timeout)) s")
+        let deadline = DispatchTime.now() + timeout
+        let worker: ChildProcess
+        do {
+            worker = try ChildProcess.start(command + [driver, script], environment: environment, directory: directory, stderrPath: stderrPath)
+        } catch {
+            throw Failure(description: error.description)
         }
-        guard case .object(let message)? = JSONValue.parseJSON(Data(line.utf8)), message["ready"] == .bool(true) else {
+        self.worker = worker
+        let problem: String? = switch worker.exchange(until: deadline, limit: Self.responseLimit, goal: .line) {
+        case .line: nil
+        case .endOfOutput: "the worker exited while loading the cell"
+        case .deadline: "the cell did not finish loading within \(Int(timeout)) s"
+        case .overLimit: "the worker wrote more than \(Self.responseLimit >> 20) MiB while loading the cell"
+        }
+        if let problem {
             stop()
-            throw Failure(description: "loading the cell failed: " + Self.describeError(line))
+            throw Failure(description: problem)
+        }
+        let line = worker.takeLine() ?? []
+        guard case .object(let message)? = JSONValue.parseJSON(line), message["ready"] == .bool(true) else {
+            stop()
+            throw Failure(description: "loading the cell failed: " + Self.describeError(String(decoding: line, as: UTF8.self)))
         }
     }
 
     /// Answers one request.
     func call(_ request: JSONValue, timeout: Double) -> Result<JSONValue, Failure> {
-        if let input, let lines {
-            input.write(Data((request.canonicalJSON + "\n").utf8))
-            guard let line = lines.next(timeout: timeout) else {
-                // End of stream means the process died; otherwise the wait timed out.
-                let died = lines.isClosed || process.map { !$0.isRunning } ?? true
-                stop()
-                return .failure(died ? Failure(description: "the worker process exited", kind: .crashed)
-                                     : Failure(description: "no response within \(Int(timeout)) s", kind: .timeout))
-            }
-            guard case .object(let message)? = JSONValue.parseJSON(Data(line.utf8)) else {
-                return .failure(Failure(description: "the worker wrote something that is not JSON"))
-            }
-            if let response = message["response"] { return .success(response) }
-            return .failure(Failure(description: Self.describeError(line)))
+        guard isPython else { return callOnce(request, timeout: timeout) }
+        guard let worker else { return .failure(Failure(description: "the worker process exited", kind: .crashed)) }
+        worker.send((request.canonicalJSON + "\n").utf8)
+        let failure: Failure? = switch worker.exchange(until: .now() + timeout, limit: Self.responseLimit, goal: .line) {
+        case .line: nil
+        case .endOfOutput: Failure(description: "the worker process exited", kind: .crashed)
+        case .deadline: Failure(description: "no response within \(Int(timeout)) s", kind: .timeout)
+        case .overLimit: Failure(description: "the worker wrote a response of more than \(Self.responseLimit >> 20) MiB", kind: .crashed)
         }
-        return callOnce(request, timeout: timeout)
+        if let failure {
+            stop()
+            return .failure(failure)
+        }
+        let line = worker.takeLine() ?? []
+        guard case .object(let message)? = JSONValue.parseJSON(line) else {
+            return .failure(Failure(description: "the worker wrote something that is not JSON"))
+        }
+        if let response = message["response"] { return .success(response) }
+        return .failure(Failure(description: Self.describeError(String(decoding: line, as: UTF8.self))))
     }
 
     /// One process per request: request on stdin, response on stdout.
     private func callOnce(_ request: JSONValue, timeout: Double) -> Result<JSONValue, Failure> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst()) + [script]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = environment
-        let stdin = Pipe(), stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        let log = FileHandle(forWritingAtPath: stderrPath) ?? FileHandle.nullDevice
-        log.seekToEndOfFile()
-        process.standardError = log
-        do { try process.run() } catch { return .failure(Failure(description: "cannot start \(command[0]): \(error)")) }
-        stdin.fileHandleForWriting.write(Data(request.canonicalJSON.utf8))
-        try? stdin.fileHandleForWriting.close()
-        let timedOut = ManagedFlag()
-        let timer = DispatchWorkItem { timedOut.set(); process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        timer.cancel()
-        if timedOut.isSet { return .failure(Failure(description: "no response within \(Int(timeout)) s", kind: .timeout)) }
-        guard process.terminationStatus == 0 else {
-            return .failure(Failure(description: "the cell exited with status \(process.terminationStatus)"))
+        let deadline = DispatchTime.now() + timeout
+        let process: ChildProcess
+        do {
+            process = try ChildProcess.start(command + [script], environment: environment, directory: directory, stderrPath: stderrPath)
+        } catch {
+            return .failure(Failure(description: error.description))
         }
-        guard let response = JSONValue.parseJSON(output) else {
-            return .failure(Failure(description: "the cell's stdout is not one JSON value: \(String(decoding: output.prefix(200), as: UTF8.self))"))
+        defer { process.stop() }
+        let body = Array(request.canonicalJSON.utf8)
+        process.send(body)
+        switch process.exchange(until: deadline, limit: Self.responseLimit, goal: .endOfOutput) {
+        case .endOfOutput, .line: break
+        case .deadline: return .failure(Failure(description: "no response within \(Int(timeout)) s", kind: .timeout))
+        case .overLimit: return .failure(Failure(description: "the cell wrote more than \(Self.responseLimit >> 20) MiB to stdout"))
+        }
+        guard let status = process.finish(by: deadline) else {
+            return .failure(Failure(description: "the cell closed its stdout but did not exit within \(Int(timeout)) s", kind: .timeout))
+        }
+        if status & 0x7F != 0 { return .failure(Failure(description: "the cell was killed by signal \(status & 0x7F)")) }
+        if status >> 8 != 0 { return .failure(Failure(description: "the cell exited with status \(status >> 8)")) }
+        let unread = process.unreadInput
+        if unread > 0 {
+            return .failure(Failure(description: "the cell exited without reading its request from stdin (\(unread) of \(body.count) bytes unread)"))
+        }
+        guard let response = JSONValue.parseJSON(process.received) else {
+            return .failure(Failure(description: "the cell's stdout is not one JSON value: \(String(decoding: process.received.prefix(200), as: UTF8.self))"))
         }
         return .success(response)
     }
 
-    /// The long-lived process's pid (Python cells), nil otherwise.
-    var pid: Int32? { process?.processIdentifier }
+    /// The long-lived process's pid (Python cells), nil otherwise: its supervisor, whose death takes the process with it.
+    var pid: Int32? { worker?.pid }
 
     func stop() {
-        try? input?.close()
-        if let process, process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        process = nil
-        input = nil
+        worker?.stop()
+        worker = nil
     }
 
     deinit { stop() }
@@ -128,47 +133,5 @@ final class OnlineWorker: @unchecked Sendable {
         var text = "\(error["type"]?.environmentText ?? "Error"): \(error["message"]?.environmentText ?? "")"
         if let trace = error["traceback"]?.environmentText, !trace.isEmpty { text += "\n" + trace }
         return text
-    }
-}
-
-/// Lines from a pipe, read on a background thread so that waiting can time out.
-final class LineReader: @unchecked Sendable {
-    private let lock = NSCondition()
-    private var lines: [String] = []
-    private var closed = false
-
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            var buffer = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer = Data(buffer[buffer.index(after: newline)...])
-                    lock.lock(); lines.append(line); lock.signal(); lock.unlock()
-                }
-            }
-            lock.lock(); closed = true; lock.broadcast(); lock.unlock()
-        }
-    }
-
-    /// Whether the stream has ended (the writer closed it or died).
-    var isClosed: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return closed && lines.isEmpty
-    }
-
-    /// The next line, or nil at end of stream or after `timeout` seconds.
-    func next(timeout: Double) -> String? {
-        let deadline = Date().addingTimeInterval(timeout)
-        lock.lock()
-        defer { lock.unlock() }
-        while lines.isEmpty, !closed {
-            if !lock.wait(until: deadline) { return nil }
-        }
-        return lines.isEmpty ? nil : lines.removeFirst()
     }
 }
