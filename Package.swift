@@ -23,7 +23,7 @@ let package = Package(
             name: "SplitbookSpec",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
-        // Linux system calls Swift's Glibc module does not expose (copy_file_range, posix_spawn with chdir).
+        // Linux system calls Swift's Glibc module does not expose (copy_file_range, the per-process supervisor of spawn).
         .target(name: "CSplitbookSystem"),
         // Everything that touches files and processes: plan, build, run session, cache, registry, online workers.
         .target(

@@ -197,6 +197,21 @@ struct StoreIntegrityTests {
         for path in leftovers { #expect(p.read(path) == nil, "\(path)") }
     }
 
+    @Test func registryLeftoversOfDeadPublishersAreRemoved() throws {
+        let p = try Project(publisher)
+        defer { p.remove() }
+        #expect(try p.run().result.status == 0)
+        let leftovers = ["outputs/registry/.tmp/model-2-999999-7/content", "outputs/registry/model/aliases/.tmp-999999-3-latest"]
+        for path in leftovers { try p.write(path, "partial") }
+        #expect(try p.run(["-p", "value=2"]).cell("build")?.published == ["model": 2])
+        for path in leftovers { #expect(p.read(path) == nil, "\(path)") }
+        #expect(p.read("outputs/registry/model/aliases/latest") == "2\n")
+
+        for path in leftovers { try p.write(path, "partial") }
+        #expect(try p.splitbook(["cache", "gc"]).status == 0)
+        for path in leftovers { #expect(p.read(path) == nil, "\(path)") }
+    }
+
     @Test func theLockWaitNamesTheHolderOrSaysItIsUnknown() throws {
         let p = try Project(countingChain)
         defer { p.remove() }

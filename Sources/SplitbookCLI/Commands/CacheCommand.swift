@@ -45,17 +45,18 @@ struct CacheCommand: ParsableCommand {
             discussion: "Results of older runs (and the objects only they use) are deleted; the next run that needs one reruns its cell.\n\nExample:\n  splitbook cache gc --keep-last 3")
         @Option(help: "How many recent runs per notebook to keep results for.")
         var keepLast = 1
-        @OptionGroup var outputs: OutputsOption
+        @OptionGroup var locations: Locations
 
         func validate() throws {
             guard keepLast >= 0 else { throw ValidationError("--keep-last must be 0 or more") }
         }
 
         func run() throws {
-            let workspace = try outputs.workspace()
+            let workspace = try locations.outputs.workspace()
             let lock = try workspace.lock { Terminal.error("waiting for another splitbook run (\($0)) to finish with this outputs directory...") }
             defer { withExtendedLifetime(lock) {} }
             let result = try CacheCollector(workspace: workspace).collect(keepLast: keepLast)
+            try? locations.artifactRegistry.sweep()
             print("removed \(result.entriesRemoved) cache entries, \(result.objectsRemoved) objects (\(Stats.bytes(result.bytesFreed))), \(result.runsRemoved) run records")
         }
     }

@@ -47,12 +47,20 @@ struct DependencyScan {
         return (jobs, facts)
     }
 
-    /// The result stored for `key` (the state's when its key matches, else
-    /// the cache entry's) if all its objects are intact, or what is damaged.
+    /// The result stored for `key` if all its objects are intact: the
+    /// state's record when its key matches (no file read), else or when that
+    /// record is damaged, the cache entry's. Otherwise what is damaged.
     private func stored(_ id: CellID, key: Digest, previous: NotebookState.Cell?) -> (NotebookState.Cell?, [String]) {
-        guard let candidate = previous?.key == key ? previous : workspace.entry(key).map(NotebookState.Cell.init) else { return (nil, []) }
-        let damage = workspace.damage(in: candidate)
-        if damage.isEmpty { return (candidate, []) }
+        var damage: [(object: ObjectProblem, holding: String)] = []
+        if let previous, previous.key == key {
+            damage = workspace.damage(in: previous)
+            if damage.isEmpty { return (previous, []) }
+        }
+        if let entry = workspace.entry(key).map(NotebookState.Cell.init) {
+            let problems = workspace.damage(in: entry)
+            if problems.isEmpty { return (entry, []) }
+            damage = problems
+        }
         var said: [String] = []
         for (object, holding) in damage {
             if repair, object.state == .damaged { workspace.store.quarantine(object.digest) }

@@ -234,8 +234,31 @@ public final class ArtifactRegistry: @unchecked Sendable {
             if errno != EINTR { throw FileSystemError("lock", path) }
         }
         defer { flock(fd, LOCK_UN) }
+        removeAbandonedFiles()
         return try body()
     }
+
+    /// Removes what writers that died (`kill -9` mid-publish) left behind:
+    /// staging directories in `.tmp/` (`NAME-VERSION-PID-RAND`) and the
+    /// temporary files of alias writes. Only dead processes' files go; call
+    /// with the registry lock held.
+    public func removeAbandonedFiles() {
+        let staging = root.appendingPathComponent(".tmp").path
+        for name in FileTree.names(in: staging) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 4, let pid = Int32(parts[parts.count - 2]), isDeadProcess(pid) else { continue }
+            FileTree.remove(staging + "/" + name)
+        }
+        for artifact in artifacts {
+            let directories = [directory(artifact).path, directory(artifact).appendingPathComponent("aliases").path]
+            for dir in directories {
+                for name in FileTree.names(in: dir) ?? [] where AtomicFile.isAbandonedTemporary(name) { unlink(dir + "/" + name) }
+            }
+        }
+    }
+
+    /// `removeAbandonedFiles` under the registry's lock (`cache gc`).
+    public func sweep() throws { try withLock {} }
 }
 
 extension JSONEncoder {

@@ -37,6 +37,14 @@ public enum AtomicFile {
         if durable { syncDirectory(directory) }
     }
 
+    /// Whether `name` is the temporary file of a write by a process that is
+    /// gone (`.tmp-PID-…`, as `write` names them): what a `kill -9` leaves.
+    static func isAbandonedTemporary(_ name: String) -> Bool {
+        guard name.hasPrefix(".tmp-") else { return false }
+        let parts = name.split(separator: "-", maxSplits: 3)
+        return parts.count >= 3 && Int32(parts[1]).map(isDeadProcess) == true
+    }
+
     /// fsyncs a directory so a rename in it survives power loss.
     public static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -66,4 +74,10 @@ public enum AtomicFile {
         if errno == EEXIST, stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR { return }
         throw FileSystemError("create directory", path)
     }
+}
+
+/// Whether no process has this pid (ours never counts as dead; another
+/// user's process does not either).
+func isDeadProcess(_ pid: Int32) -> Bool {
+    pid != getpid() && kill(pid, 0) != 0 && errno != EPERM
 }

@@ -90,17 +90,13 @@ public final class Workspace: @unchecked Sendable {
         let tmp = meta.appendingPathComponent("tmp").path
         for name in FileTree.names(in: tmp) ?? [] {
             let parts = name.split(separator: "-")
-            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), Self.isDead(pid) else { continue }
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), isDeadProcess(pid) else { continue }
             store.removeItem(tmp + "/" + name)
         }
         let runs = meta.appendingPathComponent("runs").path
         let directories = [meta.path, meta.path + "/state", meta.path + "/steps", runs] + (FileTree.names(in: runs) ?? []).map { runs + "/" + $0 }
         for directory in directories {
-            for name in FileTree.names(in: directory) ?? [] where name.hasPrefix(".tmp-") {
-                let parts = name.split(separator: "-", maxSplits: 3)
-                guard parts.count >= 3, let pid = Int32(parts[1]), Self.isDead(pid) else { continue }
-                unlink(directory + "/" + name)
-            }
+            for name in FileTree.names(in: directory) ?? [] where AtomicFile.isAbandonedTemporary(name) { unlink(directory + "/" + name) }
         }
     }
 
@@ -115,9 +111,6 @@ public final class Workspace: @unchecked Sendable {
         return "the file system holding \(root.path) is full (\(free) bytes free)"
     }
 
-    private static func isDead(_ pid: Int32) -> Bool {
-        pid != getpid() && kill(pid, 0) != 0 && errno != EPERM
-    }
 }
 
 /// The held workspace lock; dropping it releases the lock.
