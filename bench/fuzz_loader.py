@@ -5,8 +5,9 @@ Seeds are the teaching notebooks (notebooks/*.yaml) and the test fixtures
 (Tests/Fixtures/**/*.yaml). Each fuzzed notebook is a seed with one to four
 mutations: flipped bytes, YAML-significant tokens, duplicated or dropped
 lines, deep nesting, aliases, invalid UTF-8, values around the 1 MiB limit,
-files around the 8 MiB limit, NEL/LS/PS and control characters, other line
-endings, truncation. Everything follows from --seed, so a run is repeatable.
+files around the 8 MiB limit, documents around the 200,000-node budget,
+NEL/LS/PS and control characters, other line endings, truncation. Everything
+follows from --seed, so a run is repeatable.
 
 Notebooks are checked many per invocation; an invocation that crashes, hangs
 or prints an error the batch cannot attribute is bisected down to the
@@ -250,6 +251,21 @@ def huge_value(rng, data, seeds):
     return data[:at] + text + data[at:]
 
 
+def many_nodes(rng, data, seeds):
+    """Around the 200,000-node budget: small values written out, cells, or aliases multiplying them."""
+    n = rng.choice([199_990, 200_000, 200_010])
+    kind = rng.randrange(3)
+    if kind == 0:
+        text = b"params: {p: [" + rng.choice([b"1, ", b".nan, ", b"x, "]) * n + b"]}\n"
+    elif kind == 1:
+        text = b"cells:\n" + b"".join(b"  - {id: c%d, cod: x}\n" % i for i in range(n // 5))
+    else:
+        text = b"x: &l [" + b"q, " * (n // 11) + b"]\ncells:\n" + b"".join(
+            b"  - {id: c%d, code: x, inputs: *l}\n" % i for i in range(11))
+    at = line_start(rng, data)
+    return data[:at] + text + data[at:]
+
+
 def around_file_limit(rng, data, seeds):
     target = FILE_LIMIT + rng.choice([-1, 0, 1, 4096])
     pad = b"#" + b"p" * 100 + b"\n"
@@ -261,7 +277,8 @@ MUTATIONS = [  # (weight, mutation)
     (12, flip_bits), (8, set_bytes), (16, insert_token), (6, delete_range), (8, duplicate_lines),
     (6, drop_or_swap_lines), (6, reindent), (3, deep_nesting), (4, aliases), (5, invalid_utf8),
     (5, unicode_text), (5, separators_then_error), (4, control_chars), (3, line_endings), (3, truncate),
-    (4, splice), (1, byte_order_mark), (1, long_line), (0.05, huge_value), (0.01, around_file_limit),
+    (4, splice), (1, byte_order_mark), (1, long_line), (0.05, huge_value), (0.02, many_nodes),
+    (0.01, around_file_limit),
 ]
 
 

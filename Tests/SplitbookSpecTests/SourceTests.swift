@@ -44,6 +44,21 @@ struct SourceTests {
         #expect(lines[2] == "       ^")
     }
 
+    @Test func aDocumentOfMoreThanMaxNodesIsRefusedAtTheFirstOneOver() {
+        // The root mapping, 'params', its mapping, 'p' and the list are nodes 1 to 5: item 199,996 is node 200,001.
+        let result = diagnostics("params: {p: [" + String(repeating: "1, ", count: 200_000) + "]}\ncells: []\n")
+        #expect(result.map(\.kind) == [.yamlLimit])
+        #expect(result.first?.range?.start == SourceLocation(line: 1, column: 14 + 3 * 199_995))
+        #expect(result.first?.message.hasPrefix("the notebook holds more than 200000 YAML values") == true)
+    }
+
+    @Test func aliasesCountTowardTheSameBudget() {
+        let result = diagnostics("a: &a [" + String(repeating: "1, ", count: 120_000) + "]\nb: *a\ncells: []\n")
+        #expect(result.map(\.kind) == [.yamlLimit])
+        #expect(result.first?.range?.start == SourceLocation(line: 2, column: 4))
+        #expect(result.first?.message.contains("billion laughs") == true)
+    }
+
     // MARK: Encoding
 
     /// Bytes with one bad sequence, and where an editor shows its first byte.

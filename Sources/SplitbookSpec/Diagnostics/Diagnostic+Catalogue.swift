@@ -15,6 +15,10 @@ extension Diagnostic {
                               notes: [Note("keep large code or data in a file: use 'file: PATH' for code, or list data under 'inputs'")])
         case .aliasBomb(let limit):
             return Diagnostic(.yamlLimit, "YAML aliases would expand to more than \(limit) nodes (a \"billion laughs\" document); refusing to expand them", at: range)
+        case .tooManyNodes(let limit):
+            return Diagnostic(.yamlLimit, "the notebook holds more than \(limit) YAML values, lists and mappings "
+                              + "(an alias counts as what it stands for); refusing to read further",
+                              at: range, notes: [Note("keep data in files and list them under 'inputs'")])
         case .undefinedAlias(let name):
             return Diagnostic(.yamlSyntax, "YAML alias '*\(name)' refers to no anchor '&\(name)' defined before it", at: range)
         case .multipleDocuments:

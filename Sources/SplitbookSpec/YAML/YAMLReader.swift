@@ -2,8 +2,8 @@ import CYaml
 
 /// Composes a YAML document into `YAMLNode`s straight from libyaml's event
 /// stream, refusing hostile input before it costs time or memory: nesting
-/// deeper than `maxDepth`, a scalar longer than `maxScalarBytes`, or aliases
-/// that would expand to more than `maxAliasExpansion` nodes (a "billion
+/// deeper than `maxDepth`, a scalar longer than `maxScalarBytes`, or more than
+/// `maxNodes` nodes, each alias counted as the nodes it stands for (a "billion
 /// laughs" document is rejected by arithmetic, never expanded). libyaml reads
 /// the text in place; the positions it gives are an editor's (`BreakStandIns`).
 /// A scalar over the limit has been read whole by libyaml when it is refused:
@@ -11,7 +11,10 @@ import CYaml
 public struct YAMLReader: Sendable {
     public var maxDepth = 128
     public var maxScalarBytes = 1 << 20
-    public var maxAliasExpansion = 1_000_000
+    /// Scalars, lists and mappings, an alias counting as the nodes it stands for.
+    /// Everything after reading (checks, cells, diagnostics, JSON values) costs
+    /// up to a few hundred bytes per node, aliases expanded: this bounds it.
+    public var maxNodes = 200_000
 
     public init() {}
 
@@ -22,6 +25,7 @@ public struct YAMLReader: Sendable {
             case tooDeep(limit: Int)
             case scalarTooLong(bytes: Int, limit: Int)
             case aliasBomb(limit: Int)
+            case tooManyNodes(limit: Int)
             case undefinedAlias(String)
             case multipleDocuments
             /// NEL, U+2028 or U+2029 with no private-use character left to stand in for it (see `BreakStandIns`).
@@ -82,7 +86,8 @@ private struct Composer {
     let standIns: BreakStandIns?
     var stack: [Frame] = []
     var anchors: [String: (node: YAMLNode, size: Int)] = [:]
-    var aliasExpansion = 0
+    /// Nodes so far, aliases expanded.
+    var nodes = 0
     var root: YAMLNode?
     var documents = 0
 
@@ -111,6 +116,7 @@ private struct Composer {
                 documents += 1
                 if documents > 1 { throw .init(reason: .multipleDocuments, location: start) }
             case YAML_SCALAR_EVENT:
+                try count(at: start)
                 let s = event.data.scalar
                 if s.length > limits.maxScalarBytes {
                     throw .init(reason: .scalarTooLong(bytes: s.length, limit: limits.maxScalarBytes), location: start)
@@ -124,12 +130,11 @@ private struct Composer {
             case YAML_ALIAS_EVENT:
                 let name = string(event.data.alias.anchor) ?? ""
                 guard let target = anchors[name] else { throw .init(reason: .undefinedAlias(name), location: start) }
-                aliasExpansion += target.size
-                if aliasExpansion > limits.maxAliasExpansion {
-                    throw .init(reason: .aliasBomb(limit: limits.maxAliasExpansion), location: start)
-                }
+                nodes += target.size
+                if nodes > limits.maxNodes { throw .init(reason: .aliasBomb(limit: limits.maxNodes), location: start) }
                 try add(target.node, size: target.size, anchor: nil)
             case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                try count(at: start)
                 if stack.count >= limits.maxDepth { throw .init(reason: .tooDeep(limit: limits.maxDepth), location: start) }
                 let isMapping = event.type == YAML_MAPPING_START_EVENT
                 let tag = isMapping
@@ -158,6 +163,11 @@ private struct Composer {
                 break
             }
         }
+    }
+
+    private mutating func count(at start: SourceLocation) throws(YAMLReader.Failure) {
+        nodes += 1
+        if nodes > limits.maxNodes { throw .init(reason: .tooManyNodes(limit: limits.maxNodes), location: start) }
     }
 
     private mutating func add(_ node: YAMLNode, size: Int, anchor: String?) throws(YAMLReader.Failure) {
