@@ -21,8 +21,7 @@ struct BreakStandIns {
     /// characters (the usual case). One pass over the bytes, which must be
     /// valid UTF-8. Throws when every candidate occurs in the document.
     init?(_ utf8: UnsafeBufferPointer<UInt8>) throws(YAMLReader.Failure) {
-        var first: Int?
-        var present: [Unicode.Scalar] = []
+        var present: [(original: Unicode.Scalar, first: Int)] = []
         var used = Set<UInt32>()  // candidates written out or as escapes (counted wherever they are: a superset is safe)
         var i = 0
         while i < utf8.count {
@@ -37,16 +36,15 @@ struct BreakStandIns {
             for k in 1..<length { value = value << 6 | UInt32(utf8[i + k] & 0x3F) }
             let scalar = Unicode.Scalar(value)!
             if Self.originals.contains(scalar) {
-                first = first ?? i
-                if !present.contains(scalar) { present.append(scalar) }
+                if !present.contains(where: { $0.original == scalar }) { present.append((scalar, i)) }
             } else if value >= 0xE000 {
                 used.insert(value)
             }
             i += length
         }
-        guard let first else { return nil }
+        guard !present.isEmpty else { return nil }
         var standIns: [(original: Unicode.Scalar, standIn: Unicode.Scalar)] = []
-        for original in present {
+        for (original, first) in present {
             guard let free = Self.candidates.lazy.flatMap({ $0 }).first(where: { !used.contains($0) }) else {
                 throw .init(reason: .noStandIn(original), location: SourceLocation(utf8: utf8, offset: first))
             }
