@@ -62,7 +62,7 @@ struct BuilderTests {
         let nb = try InProcessNotebook(Self.fan)
         defer { nb.remove() }
         // Were a third let in, the three would meet; as it is, the first two give up waiting.
-        let (_, recorder) = try nb.run(jobs: 2, rendezvous: .init(cells: ["a", "b", "c"], count: 3, timeout: 0.3))
+        let (_, recorder) = try nb.run(jobs: 2, rendezvous: .init(cells: ["a", "b", "c"], count: 3, timeout: 2))
         #expect(recorder.maxRunning == 2)
         #expect(recorder.started.count == 5)
     }

@@ -12,8 +12,9 @@ import SplitbookSpec
 /// Anything after `#` is a comment: it changes the cell's code (its key)
 /// but not what it writes, which is how tests make "reran with identical
 /// output". With a `rendezvous`, each of its cells waits (up to its
-/// timeout) until that many executions run at once, so a test can show that
-/// the builder runs them in parallel without depending on timing.
+/// timeout) until that many executions run at once or every cell of it has
+/// started, so a test can show how many the builder runs in parallel
+/// without depending on timing.
 final class RecordingCellRunner: CellRunner, @unchecked Sendable {
     /// The run's workspace, where outputs are stored (set when the run starts).
     var workspace: Workspace?
@@ -78,8 +79,9 @@ final class RecordingCellRunner: CellRunner, @unchecked Sendable {
         maxRunning = max(maxRunning, runningNow)
         lock.broadcast()
         if let rendezvous, rendezvous.cells.contains(id) {
+            // Wait for the others, unless every cell of the rendezvous has started (then none is coming).
             let deadline = Date().addingTimeInterval(rendezvous.timeout)
-            while maxRunning < rendezvous.count, lock.wait(until: deadline) {}
+            while maxRunning < rendezvous.count, !rendezvous.cells.isSubset(of: started), lock.wait(until: deadline) {}
         }
         lock.unlock()
     }
