@@ -60,7 +60,13 @@ public struct RunReport: Codable, Sendable {
     /// The record as JSON, written by hand (this runs on every run, even a
     /// no-op one, where `JSONEncoder` would cost more than the rest of it).
     /// Same keys and shapes as the `Codable` conformance, which reads it back.
-    public var jsonText: String {
+    public var jsonText: String { json(placeholders: false) }
+
+    /// The record with `@RUN_ID@`, `@STARTED@` and `@DURATION@` where its run
+    /// id, start and duration go: what the no-op stamp fills in for each replay.
+    public var jsonTemplate: String { json(placeholders: true) }
+
+    private func json(placeholders: Bool) -> String {
         var w = JSONWriter(capacity: 256 + 400 * cells.count)
         w.beginObject()
         w.key("cells"); w.beginArray()
@@ -93,12 +99,13 @@ public struct RunReport: Codable, Sendable {
             w.endObject()
         }
         w.endArray()
-        w.key("duration"); w.double(duration)
+        w.key("duration")
+        if placeholders { w.raw("@DURATION@") } else { w.double(duration) }
         w.string("notebook", notebook)
         w.string("notebookPath", notebookPath)
         w.stringMap("params", params)
-        w.string("runID", runID)
-        w.string("startedAt", ISOTime.string(startedAt))
+        w.string("runID", placeholders ? "@RUN_ID@" : runID)
+        w.string("startedAt", placeholders ? "@STARTED@" : ISOTime.string(startedAt))
         w.key("version"); w.int(version)
         w.endObject()
         return w.text

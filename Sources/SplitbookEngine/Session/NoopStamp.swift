@@ -111,13 +111,7 @@ public enum NoopStamp {
             stamp += "f \(i.device) \(i.inode) \(i.size) \(i.mtimeNanos) \(i.ctimeNanos) \(path)\n"
         }
         let summary = "cached=\(report.count(.cached)) online=\(report.count(.online)) excluded=\(report.count(.excluded)) saved=\(report.saved)"
-        var template = report
-        template.runID = "@RUN_ID@"
-        template.duration = 0
-        template.startedAt = Date(timeIntervalSince1970: 0)
-        let record = template.jsonText
-            .replacingOccurrences(of: "\"startedAt\":\"1970-01-01T00:00:00Z\"", with: "\"startedAt\":\"@STARTED@\"")
-            .replacingOccurrences(of: "\"duration\":0.0,\"notebook\"", with: "\"duration\":@DURATION@,\"notebook\"")
+        let record = report.jsonTemplate
         try AtomicFile.write(Data((lines + ["summary " + summary]).joined(separator: "\n").utf8 + Data("\n".utf8)),
                              to: dir.appendingPathComponent("\(notebook).replay"), durable: false)
         try AtomicFile.write(Data(record.utf8), to: dir.appendingPathComponent("\(notebook).record"), durable: false)
