@@ -48,11 +48,12 @@ actor LanePool {
     /// Gives a lane back; `broken` lanes are restarted first (off the request path).
     func release(_ lane: Int, broken: Bool) {
         if broken {
-            lanes[lane]?.stop()
+            let old = lanes[lane]
             lanes[lane] = nil
             restarts += 1
             let restart = self.restart
             Task.detached { [weak self] in
+                old?.stop()  // killing and reaping the old workers is not the request's wait
                 let fresh = try? restart()
                 await self?.restored(lane, fresh)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import SplitbookEngine
@@ -45,8 +46,9 @@ public struct ServingApplication: Sendable {
     public func shutdown() async { await state.shutdown() }
 
     /// The router: one handler per `ServingRoute`, the table the OpenAPI document is made from.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<ServingRequestContext> {
+        let router = Router(context: ServingRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
         router.add(middleware: JSONErrorMiddleware())
         for route in ServingRoute.allCases {
             router.on(RouterPath(route.path), method: HTTPRequest.Method(route.method)!) { request, context in
@@ -56,7 +58,7 @@ public struct ServingApplication: Sendable {
         return router
     }
 
-    private func respond(_ route: ServingRoute, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func respond(_ route: ServingRoute, _ request: Request, _ context: ServingRequestContext) async throws -> Response {
         switch route {
         case .healthz:
             return Self.json(.ok, .object(["status": .string("alive")]))
@@ -88,19 +90,26 @@ public struct ServingApplication: Sendable {
         case .endpoint:
             let started = DispatchTime.now().uptimeNanoseconds
             let endpoint = try context.parameters.require("endpoint")
-            let response = await Self.answer(request, endpoint: endpoint, state: state, options: options)
+            let requestID = context.requestID
+            let response = await Self.answer(request, endpoint: endpoint, state: state, options: options) { failure in
+                // The traceback stays here, under the id the client was given.
+                logger.error("cell error", metadata: ["request": "\(requestID)", "endpoint": "\(endpoint)", "error": "\(failure)"])
+                return requestID
+            }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             // Unknown names share one label: a client must not be able to create metrics at will.
             let label = response.status == .notFound ? "unknown" : endpoint
             state.metrics.request(endpoint: label, status: Int(response.status.code), seconds: seconds)
-            logger.info("request", metadata: ["endpoint": "\(endpoint)", "status": "\(response.status.code)",
+            logger.info("request", metadata: ["request": "\(requestID)", "endpoint": "\(endpoint)", "status": "\(response.status.code)",
                                               "ms": "\(String(format: "%.2f", seconds * 1000))"])
             return response
         }
     }
 
-    /// One request through a lane of the endpoint's pool.
-    static func answer(_ request: Request, endpoint: String, state: ServingState, options: ServingOptions) async -> Response {
+    /// One request through a lane of the endpoint's pool. `logged` records a
+    /// failure with its details and returns the id the client is given for it.
+    static func answer(_ request: Request, endpoint: String, state: ServingState, options: ServingOptions,
+                       logged: (OnlineChain.Failure) -> String) async -> Response {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: options.maxBody)
@@ -125,25 +134,29 @@ public struct ServingApplication: Sendable {
             await pool.release(lane, broken: true)
             return Self.error(.serviceUnavailable, "overloaded", "a worker is restarting; retry")
         }
-        let result = (try? await ServingState.offload { chain.call(value, timeout: options.timeout) })
-            ?? .failure(.crashed(endpoint, "internal error"))
+        // Each cell's own `timeout` bounds it; cells without one get the server's (`defaultTimeout` of the chain).
+        let result = (try? await ServingState.offload { chain.call(value) }) ?? .failure(.crashed(endpoint, "internal error"))
         switch result {
         case .success(let response):
             await pool.release(lane, broken: false)
             return Self.json(.ok, response)
         case .failure(let failure):
+            let id = logged(failure)
             switch failure {
-            case .cell(let cell, let message):
+            case .cell(let cell, let error):
                 await pool.release(lane, broken: false)
-                return Self.error(.internalServerError, "cell_error", "online cell '\(cell)' failed: \(message)")
+                var details: [String: JSONValue] = ["type": .string(error.type), "id": .string(id)]
+                if options.debug, !error.traceback.isEmpty { details["traceback"] = .string(error.traceback) }
+                return Self.error(.internalServerError, "cell_error", "online cell '\(cell)' failed: \(error.type): \(error.message)",
+                                  details)
             case .timeout:
                 await pool.release(lane, broken: true)
                 state.metrics.workerRestart(endpoint: endpoint)
-                return Self.error(.gatewayTimeout, "timeout", "\(failure)")
+                return Self.error(.gatewayTimeout, "timeout", "\(failure)", ["id": .string(id)])
             case .crashed:
                 await pool.release(lane, broken: true)
                 state.metrics.workerRestart(endpoint: endpoint)
-                return Self.error(.internalServerError, "worker_crashed", "\(failure); the worker is being restarted")
+                return Self.error(.internalServerError, "worker_crashed", "\(failure); the worker is being restarted", ["id": .string(id)])
             }
         }
     }
@@ -160,20 +173,28 @@ public struct ServingApplication: Sendable {
                  body: .init(byteBuffer: ByteBuffer(string: value.canonicalJSON)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-        json(status, .object(["error": .object(["code": .string(code), "message": .string(message)])]))
+    /// `{"error": {"code", "message", ...}}`; `details` adds fields (`type`, `id`).
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, _ details: [String: JSONValue] = [:]) -> Response {
+        json(status, .object(["error": .object(details.merging(["code": .string(code), "message": .string(message)]) { $1 })]))
     }
 }
 
 /// Turns anything thrown inside the router (an unknown route, a bad parameter)
 /// into the JSON error shape.
 struct JSONErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ServingRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as any HTTPResponseError {
+            let allowed = ServingRoute.methods(serving: request.uri.path)
+            if error.status == .notFound, !allowed.isEmpty, !allowed.contains(request.method.rawValue) {
+                var response = ServingApplication.error(.methodNotAllowed, "method_not_allowed",
+                                                        "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method)")
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             let message = error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : "\(error)"
             return ServingApplication.error(error.status, code, message)
@@ -181,4 +202,45 @@ struct JSONErrorMiddleware: RouterMiddleware {
             return ServingApplication.error(.internalServerError, "internal", "\(error)")
         }
     }
+}
+
+/// A request's context: Hummingbird's, plus the request's id.
+public struct ServingRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// `X-Request-ID` (see `RequestIDMiddleware`).
+    public var requestID = ""
+
+    public init(source: Source) { coreContext = .init(source: source) }
+}
+
+/// `X-Request-ID`: taken from the request when it is a sane token (at most
+/// 128 letters, digits, `-`, `_`, `.`), else generated; the context carries
+/// it to the handlers, the response carries it back, logs and error ids use it.
+public struct RequestIDMiddleware: RouterMiddleware {
+    public typealias Context = ServingRequestContext
+    public static let header = HTTPField.Name("X-Request-ID")!
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let id = request.headers[Self.header].flatMap(Self.sane) ?? Self.generate()
+        context.requestID = id
+        var response = try await next(request, context)
+        response.headers[Self.header] = id
+        return response
+    }
+
+    static func sane(_ id: String) -> String? {
+        guard !id.isEmpty, id.utf8.count <= 128,
+              id.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E })
+        else { return nil }
+        return id
+    }
+
+    static func generate() -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(to: 16)
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

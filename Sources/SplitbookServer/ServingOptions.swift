@@ -8,10 +8,12 @@ public struct ServingOptions: Sendable {
     public var workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Largest request body accepted, in bytes (413 above).
     public var maxBody = 1 << 20
-    /// Seconds a request may take before 504 (a cell's own `timeout` wins).
+    /// Seconds a request may take in a cell without a `timeout` of its own, before 504.
     public var timeout: Double = 30
     /// Requests that may wait for a busy endpoint before 503.
     public var queueLimit = 64
+    /// Error bodies carry the cell's traceback (`serve --debug`, for local work only).
+    public var debug = false
 
     public init() {}
 }

@@ -204,7 +204,74 @@ struct ServerTests {
             let post = try #require((paths["/v1/score"] as? [String: Any])?["post"] as? [String: Any])
             let example = (((post["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["example"]
             #expect(example as? [String: Int] == ["x": 1])
-            #expect((post["responses"] as? [String: Any])?.keys.sorted() == ["200", "400", "413", "500", "503", "504"])
+            #expect((post["responses"] as? [String: Any])?.keys.sorted() == ["200", "400", "405", "413", "500", "503", "504"])
+            let ready = try #require((paths["/readyz"] as? [String: Any])?["get"] as? [String: Any])
+            #expect((ready["responses"] as? [String: Any])?.keys.sorted() == ["200", "405", "503"])
+        }
+    }
+
+    @Test func aCellsOwnTimeoutBoundsItsRequests() async throws {
+        let served = try ServedProject()  // score has `timeout: 2`
+        defer { served.project.remove() }
+        let serving = try served.serving { $0.timeout = 30 }
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            _ = await serving.load()
+            let slow = try await post(client, "/v1/score", #"{"x": 1, "sleep": 4}"#)
+            #expect(slow.0 == .gatewayTimeout, "\(slow.1)")
+            #expect(slow.1.contains("within 2"), "\(slow.1)")
+            // The replaced worker answers again.
+            var answered = false
+            for _ in 0..<50 where !answered {
+                answered = try await post(client, "/v1/score", #"{"x": 2}"#).0 == .ok
+                if !answered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(answered)
+        }
+        await serving.shutdown()
+    }
+
+    @Test func errorsCarryTypeAndIdButNoTraceback() async throws {
+        let served = try ServedProject()
+        defer { served.project.remove() }
+        for debug in [false, true] {
+            let serving = try served.serving { $0.debug = debug }
+            let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
+            try await app.test(.router) { client in
+                _ = await serving.load()
+                let (head, body) = try await client.execute(uri: "/v1/score", method: .post, headers: [RequestIDMiddleware.header: "req-42"],
+                                                           body: ByteBuffer(string: #"{"x": 1, "raise": true}"#)) { ($0, String(buffer: $0.body)) }
+                #expect(head.status == .internalServerError)
+                #expect(head.headers[RequestIDMiddleware.header] == "req-42")
+                let error = try #require(((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["error"]) as? [String: Any])
+                #expect(error["type"] as? String == "ValueError")
+                #expect(error["id"] as? String == "req-42")
+                #expect((error["message"] as? String)?.contains("asked to raise") == true)
+                #expect(body.contains("Traceback") == debug, "\(body)")
+                #expect(body.contains(served.project.url.path) == debug, "the server's paths stay out of production bodies")
+            }
+            await serving.shutdown()
+        }
+    }
+
+    @Test func requestIDsAreEchoedOrGeneratedAndWrongMethodsGet405() async throws {
+        let served = try ServedProject()
+        defer { served.project.remove() }
+        let serving = try served.serving()
+        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            let generated = try await client.execute(uri: "/healthz", method: .get) { $0.headers[RequestIDMiddleware.header] }
+            #expect(generated?.count == 16)
+            let hostile = try await client.execute(uri: "/healthz", method: .get, headers: [RequestIDMiddleware.header: "a b;<script>"]) {
+                $0.headers[RequestIDMiddleware.header]
+            }
+            #expect(hostile != "a b;<script>" && hostile?.count == 16)
+            let wrong = try await client.execute(uri: "/v1/score", method: .get) { ($0.status, $0.headers[.allow], String(buffer: $0.body)) }
+            #expect(wrong.0 == .methodNotAllowed && wrong.1 == "POST")
+            #expect(wrong.2.contains("\"code\":\"method_not_allowed\""))
+            let reload = try await client.execute(uri: "/healthz", method: .post) { ($0.status, $0.headers[.allow]) }
+            #expect(reload.0 == .methodNotAllowed && reload.1 == "GET")
+            #expect(try await get(client, "/nowhere").0 == .notFound)
         }
     }
 }

@@ -31,6 +31,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest request body in bytes.") var maxBody = 1 << 20
     @Option(help: "Seconds a request may take before 504.") var timeout: Double = 30
     @Option(help: "Requests that may wait for a busy endpoint before 503.") var queue = 64
+    @Flag(help: "Return cells' tracebacks in error responses (local work only; they name the server's paths).") var debug = false
     @OptionGroup var locations: Locations
 
     func validate() throws {
@@ -60,6 +61,7 @@ struct ServeCommand: ParsableCommand {
         options.maxBody = maxBody
         options.timeout = timeout
         options.queueLimit = queue
+        options.debug = debug
         do {
             try runServer(target, options: options)
         } catch {

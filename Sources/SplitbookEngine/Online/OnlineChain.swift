@@ -8,7 +8,7 @@ public final class OnlineChain: @unchecked Sendable {
     /// Why a request through the chain failed.
     public enum Failure: Error, CustomStringConvertible {
         /// The cell raised or answered something that is not JSON; the chain is still healthy.
-        case cell(String, String)
+        case cell(String, CellError)
         /// No answer in time; the chain was stopped and must be restarted.
         case timeout(String, Double)
         /// A worker process died; the chain must be restarted.
@@ -75,7 +75,7 @@ public final class OnlineChain: @unchecked Sendable {
             case .success(let next): value = next
             case .failure(let error):
                 switch error.kind {
-                case .cell: return .failure(.cell(cells[i].rawValue, error.description))
+                case .cell: return .failure(.cell(cells[i].rawValue, error.error))
                 case .timeout: return .failure(.timeout(cells[i].rawValue, limit))
                 case .crashed: return .failure(.crashed(cells[i].rawValue, error.description))
                 }

@@ -12,8 +12,29 @@ import SplitbookSpec
 final class OnlineWorker: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible {
         enum Kind { case cell, timeout, crashed }
-        let description: String
+        var error: CellError
         var kind: Kind = .cell
+
+        init(error: CellError, kind: Kind = .cell) {
+            self.error = error
+            self.kind = kind
+        }
+
+        init(description: String, kind: Kind = .cell) {
+            self.init(error: CellError(type: "CellError", message: description, traceback: ""), kind: kind)
+        }
+
+        /// A Python worker's `{"error": {"type", "message", "traceback"}}` line.
+        init(pythonError line: [UInt8]) {
+            guard case .object(let message)? = JSONValue.parseJSON(line), case .object(let error)? = message["error"] else {
+                self.init(description: String(decoding: line, as: UTF8.self))
+                return
+            }
+            self.init(error: CellError(type: error["type"]?.environmentText ?? "Error", message: error["message"]?.environmentText ?? "",
+                                       traceback: error["traceback"]?.environmentText ?? ""))
+        }
+
+        var description: String { error.description }
     }
 
     /// The most a cell may write as one response, in bytes.
@@ -58,7 +79,7 @@ final class OnlineWorker: @unchecked Sendable {
         let line = worker.takeLine() ?? []
         guard case .object(let message)? = JSONValue.parseJSON(line), message["ready"] == .bool(true) else {
             stop()
-            throw Failure(description: "loading the cell failed: " + Self.describeError(String(decoding: line, as: UTF8.self)))
+            throw Failure(description: "loading the cell failed: " + Failure(pythonError: line).description)
         }
     }
 
@@ -82,7 +103,7 @@ final class OnlineWorker: @unchecked Sendable {
             return .failure(Failure(description: "the worker wrote something that is not JSON"))
         }
         if let response = message["response"] { return .success(response) }
-        return .failure(Failure(description: Self.describeError(String(decoding: line, as: UTF8.self))))
+        return .failure(Failure(pythonError: line))
     }
 
     /// One process per request: request on stdin, response on stdout.
@@ -126,12 +147,18 @@ final class OnlineWorker: @unchecked Sendable {
     }
 
     deinit { stop() }
+}
 
-    static func describeError(_ line: String) -> String {
-        guard case .object(let message)? = JSONValue.parseJSON(Data(line.utf8)),
-              case .object(let error)? = message["error"] else { return line }
-        var text = "\(error["type"]?.environmentText ?? "Error"): \(error["message"]?.environmentText ?? "")"
-        if let trace = error["traceback"]?.environmentText, !trace.isEmpty { text += "\n" + trace }
-        return text
+/// What an online cell raised or did wrong: the exception's type and message
+/// (Python), or `CellError` and what the process did; the traceback is for
+/// logs and notebook runs, not for clients.
+public struct CellError: Error, Sendable, CustomStringConvertible {
+    public var type: String
+    public var message: String
+    public var traceback: String
+
+    public var description: String {
+        let head = type == "CellError" ? message : "\(type): \(message)"
+        return traceback.isEmpty ? head : head + "\n" + traceback
     }
 }

@@ -40,9 +40,26 @@ public enum ServingRoute: CaseIterable, Sendable {
         }
     }
 
+    /// The methods the routes that match `path` answer (`/v1/NAME` matches
+    /// the endpoint route); empty when no route matches.
+    public static func methods(serving path: String) -> [String] {
+        allCases.filter { $0.matches(path) }.map(\.method)
+    }
+
+    func matches(_ path: String) -> Bool {
+        guard self == .endpoint else { return path == self.path }
+        let name = path.dropFirst("/v1/".count)
+        return path.hasPrefix("/v1/") && !name.isEmpty && !name.contains("/") && name != "artifacts"
+    }
+
     /// Each status the route returns, with what it means; errors have the
-    /// `{"error": {"code", "message"}}` body.
+    /// `{"error": {"code", "message"}}` body. Every route also answers 405
+    /// (with `Allow`) to another method.
     public var statuses: [(code: Int, meaning: String)] {
+        own + [(405, "Another method: the Allow header names the one this path answers.")]
+    }
+
+    private var own: [(code: Int, meaning: String)] {
         switch self {
         case .healthz, .openAPI, .metrics: [(200, summary)]
         case .readyz: [(200, summary), (503, "Not ready: loading, or the artifacts failed to load (the message says why).")]
@@ -50,7 +67,8 @@ public enum ServingRoute: CaseIterable, Sendable {
         case .reload: [(200, "Reloaded, or nothing changed."), (500, "The reload failed; the previous versions keep serving.")]
         case .endpoint:
             [(200, "The endpoint's response."), (400, "The body is not JSON."), (413, "The body is too large."),
-             (500, "The cell raised or its worker crashed."), (503, "Not ready, or overloaded."), (504, "The cell took too long.")]
+             (500, "The cell raised (type, message and an error id; the traceback is in the server log) or its worker crashed."),
+             (503, "Not ready, or overloaded."), (504, "The cell took longer than its timeout; its worker is replaced.")]
         }
     }
 }
