@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/JohnSundell/Ink", exact: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         // The notebook model: YAML loading, validation, graph, diagnostics. No file or process I/O.
@@ -41,7 +42,7 @@ let package = Package(
         // The two halves as deployable things: the offline batch job, the online serving bundle.
         .target(
             name: "SplitbookExport",
-            dependencies: ["SplitbookEngine", "SplitbookSpec"]
+            dependencies: ["SplitbookEngine", "SplitbookSpec", .product(name: "Mustache", package: "swift-mustache")]
         ),
         // `splitbook serve`: the HTTP API of CONTRACT §8 (the only HTTP code).
         .target(

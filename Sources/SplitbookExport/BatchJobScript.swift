@@ -12,6 +12,10 @@ import SplitbookSpec
 /// job reruns everything), running independent cells in parallel (Argo does
 /// that, one task per cell), and hiding the caller's other environment
 /// variables. It stops at the first failing cell, like make.
+///
+/// The script's text is the template in `Templates/RunScriptTemplate.swift`;
+/// this builds what goes in, every value quoted for the shell (`quote`,
+/// `ShellString`) before it does.
 struct BatchJobScript {
     let notebook: Notebook
     let graph: CellGraph
@@ -20,72 +24,117 @@ struct BatchJobScript {
     /// The params the offline cells see, with their defaults.
     let params: [Param]
 
-    var text: String {
-        var out = header
-        out += "\n# Params: the defaults below, overridable through the environment.\n"
-        for p in params {
-            let v = shellVariable(p.name.value)
-            out += "\(v)=${PARAM_\(p.name.value.uppercased())-\(Self.quote(p.value.environmentText))}\n"
-            out += "unset PARAM_\(p.name.value.uppercased())\n"
-        }
-        out += "\n" + Self.library + "\n"
-        for node in nodes { out += cellFunction(node) + "\n" }
-        out += main
-        return out
+    var text: String { Self.template.render(context) }
+
+    /// What `template` is rendered with.
+    struct Context {
+        let notebookName: String
+        let notebookWord: String
+        let params: [ParamContext]
+        let cells: [CellContext]
+        /// The cell ids, in order, as plain text and as shell words.
+        let cellList: String
+        let cellWords: String
     }
 
-    private var header: String {
+    struct ParamContext {
+        let name: String
+        let upperName: String
+        /// The script's variable holding the param (`P_name`).
+        let variable: String
+        /// Spaces that line the header's descriptions up in one column (the one
+        /// bit of layout Mustache cannot do).
+        let alignment: String
+        let defaultText: String
+        let defaultWord: String
+    }
+
+    struct CellContext {
+        let id: String
+        let idWord: String
+        let functionName: String
+        let publishList: String?
+        let inputs: [InputContext]
+        let uses: [UseContext]
+        /// A double-quoted shell word expanding to the cell's params.json.
+        let paramsJSON: String
+        let lineage: LineageContext?
+        let scriptWord: String
+        let inlineCode: InlineCodeContext?
+        let sourceFile: SourceFileContext?
+        let env: [EnvContext]
+        let visibleParams: [ParamContext]
+        let python: Bool
+        let timeoutSeconds: Int?
+        let command: String
+        let outputs: [String]
+        let publish: [PublishContext]
+    }
+
+    struct InputContext { let pathWord, sourceWord: String }
+    struct UseContext { let artifactWord, selectorWord: String }
+    struct LineageContext { let lineageParams, lineageInputs: String }
+    struct InlineCodeContext { let delimiter, code: String }
+    struct SourceFileContext { let sourceWord: String }
+    struct EnvContext { let name, valueWord: String }
+    struct PublishContext { let artifactWord, pathWord: String }
+
+    var context: Context {
         let ids = nodes.map { graph.cells[$0].id.value.rawValue }
-        return """
-        #!/bin/sh
-        # The offline half of notebook '\(notebook.name)' as a batch job, exported by splitbook.
-        # It needs a POSIX shell, coreutils and the cells' interpreters; not splitbook.
-        #
-        # Usage: sh run.sh [CELL...]     all offline cells in order, or just the named ones
-        #        sh run.sh --list         the cells, in the order they run
-        #
-        # Environment:
-        #   SPLITBOOK_REGISTRY   where artifacts are published (default: ./registry beside this script)
-        #   SPLITBOOK_WORKDIR    the cells' directories (default: ./work beside this script)
-        \(params.map { "#   PARAM_\($0.name.value.uppercased())\(String(repeating: " ", count: max(1, 18 - $0.name.value.count)))param '\($0.name.value)' (default: \($0.value.environmentText))" }.joined(separator: "\n"))
-        #
-        # Cells: \(ids.joined(separator: " "))
-        set -eu
+        let names = functionNames(ids)
+        return Context(notebookName: notebook.name, notebookWord: Self.quote(notebook.name), params: params.map(paramContext),
+                       cells: zip(nodes, names).map { cellContext($0, functionName: $1) },
+                       cellList: ids.joined(separator: " "), cellWords: ids.map(Self.quote).joined(separator: " "))
+    }
 
-        JOB_DIR=$(cd "$(dirname "$0")" && pwd)
-        REGISTRY=${SPLITBOOK_REGISTRY:-$JOB_DIR/registry}
-        WORK=${SPLITBOOK_WORKDIR:-$JOB_DIR/work}
-        NOTEBOOK=\(Self.quote(notebook.name))
-        RUN_ID=${SPLITBOOK_RUN_ID:-job-$(date -u +%Y%m%d-%H%M%S)}
+    /// A shell function name for each cell id: `-` becomes `_`, and a name already
+    /// taken (cells `a-b` and `a_b`) gets a number.
+    private func functionNames(_ ids: [String]) -> [String] {
+        var used = Set<String>()
+        return ids.map { id in
+            let base = id.replacingOccurrences(of: "-", with: "_")
+            var name = base
+            var n = 2
+            while used.contains(name) {
+                name = "\(base)_\(n)"
+                n += 1
+            }
+            used.insert(name)
+            return name
+        }
+    }
 
-        """
+    private func paramContext(_ p: Param) -> ParamContext {
+        let name = p.name.value
+        return ParamContext(name: name, upperName: name.uppercased(), variable: shellVariable(name),
+                            alignment: String(repeating: " ", count: max(1, 18 - name.count)),
+                            defaultText: p.value.environmentText, defaultWord: Self.quote(p.value.environmentText))
     }
 
     private func shellVariable(_ param: String) -> String {
         "P_" + String(param.map { $0.isLetter || $0.isNumber ? $0 : "_" })
     }
 
-    private func cellFunction(_ node: Int) -> String {
+    private func cellContext(_ node: Int, functionName: String) -> CellContext {
         let cell = graph.cells[node]
         let id = cell.id.value.rawValue
-        var lines: [String] = ["# Cell '\(id)'\(cell.publish.isEmpty ? "" : ": publishes " + cell.publish.map(\.artifact.value.rawValue).joined(separator: ", "))",
-                               "cell_\(functionName(id))() {",
-                               "  sb_begin \(Self.quote(id))"]
-        for input in cell.inputs {
-            let path = input.value
-            if let up = graph.producers[path] {
-                lines.append("  sb_input \(Self.quote(path.rawValue)) \"$WORK/\(graph.cells[up].id.value)/\(path.rawValue)\"")
+        let inputs = cell.inputs.map { input -> InputContext in
+            let path = input.value.rawValue
+            let source: ShellString
+            if let up = graph.producers[input.value] {
+                source = .expansion("$WORK/") + .literal("\(graph.cells[up].id.value)/\(path)")
             } else {
-                lines.append("  sb_input \(Self.quote(path.rawValue)) \"$JOB_DIR/\(path.rawValue)\"")
+                source = .expansion("$JOB_DIR/") + .literal(path)
             }
+            return InputContext(pathWord: Self.quote(path), sourceWord: source.quoted)
         }
-        for use in cell.uses {
+        let uses = cell.uses.map { use -> UseContext in
             let selector: String
             switch use.value.selector {
             case .version(let v): selector = String(v)
             case .alias(let a): selector = a
             }
-            lines.append("  sb_use \(Self.quote(use.value.name.rawValue)) \(Self.quote(selector))")
+            return UseContext(artifactWord: Self.quote(use.value.name.rawValue), selectorWord: Self.quote(selector))
         }
         let visible = cell.params.map { names in params.filter { p in names.contains { $0.value == p.name.value } } } ?? params
         let sorted = visible.sorted { $0.name.value < $1.name.value }
@@ -97,7 +146,7 @@ struct BatchJobScript {
             default: return .literal("\"\(p.name.value)\":") + .expansion("$\(v)")
             }
         }
-        lines.append("  printf '%s' \(ShellString.object(paramsJSON).quoted) > \"$meta/params.json\"")
+        var lineage: LineageContext?
         if !cell.publish.isEmpty {
             // Lineage records each param as the canonical JSON text of its value (a JSON string holding JSON).
             let recorded = sorted.map { p -> ShellString in
@@ -110,70 +159,31 @@ struct BatchJobScript {
                     return .literal("\"\(p.name.value)\":\"") + .expansion("$(sb_json_string \"$\(v)\")") + .literal("\"")
                 }
             }
-            lines.append("  lineage_params=\(ShellString.object(recorded).quoted)")
-            lines.append("  lineage_inputs=\(Self.quote(cell.inputs.map(\.value.rawValue).joined(separator: " ")))")
+            lineage = LineageContext(lineageParams: ShellString.object(recorded).quoted,
+                                     lineageInputs: Self.quote(cell.inputs.map(\.value.rawValue).joined(separator: " ")))
         }
-        let script = "$meta/\(id).\(cell.language.scriptExtension)"
+        let script = ShellString.expansion("$meta/") + .literal("\(id).\(cell.language.scriptExtension)")
+        var inlineCode: InlineCodeContext?
+        var sourceFile: SourceFileContext?
         switch cell.source {
         case .inline(let code):
-            let delimiter = heredocDelimiter(for: code)
-            lines.append("  cat > \"\(script)\" <<'\(delimiter)'")
             // The here-document ends every line, the last one included.
-            lines.append(code.hasSuffix("\n") ? String(code.dropLast()) : code)
-            lines.append(delimiter)
+            inlineCode = InlineCodeContext(delimiter: heredocDelimiter(for: code), code: code.hasSuffix("\n") ? String(code.dropLast()) : code)
         case .file(let path):
-            lines.append("  cp \"$JOB_DIR/\(path.value.rawValue)\" \"\(script)\"")
+            sourceFile = SourceFileContext(sourceWord: (ShellString.expansion("$JOB_DIR/") + .literal(path.value.rawValue)).quoted)
         }
-        lines.append("  sb_log \"running $cell\"")
-        lines.append("  if ! (")
-        lines.append("    cd \"$dir\"")
-        for e in notebook.env + cell.env { lines.append("    export \(e.name.value)=\(Self.quote(e.value))") }
-        for p in visible { lines.append("    export PARAM_\(p.name.value.uppercased())=\"$\(shellVariable(p.name.value))\"") }
-        lines.append("    export SPLITBOOK_NOTEBOOK=\"$NOTEBOOK\" SPLITBOOK_CELL=\"$cell\" SPLITBOOK_PARAMS=\"$meta/params.json\"")
-        lines.append("    export SPLITBOOK_DISPLAY=\"$meta/display\" SPLITBOOK_METRICS=\"$meta/metrics.json\" TMPDIR=\"$meta/tmp\"")
-        if cell.language == .python {
-            lines.append("    export PYTHONPATH=\"$JOB_DIR/support\" PYTHONDONTWRITEBYTECODE=1")
-        }
-        let command = cell.command.map(Self.quote).joined(separator: " ") + " \"\(script)\""
-        if let timeout = cell.timeout {
-            lines.append("    sb_with_timeout \(Int(timeout.rounded(.up))) \(command)")
-        } else {
-            lines.append("    exec \(command)")
-        }
-        lines.append("  ); then sb_fail \"cell '$cell' failed\"; fi")
-        for output in cell.outputs { lines.append("  sb_output \(Self.quote(output.value.rawValue))") }
-        for publication in cell.publish {
-            lines.append("  sb_publish \(Self.quote(publication.artifact.value.rawValue)) \(Self.quote(publication.path.value.rawValue))")
-        }
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
+        return CellContext(
+            id: id, idWord: Self.quote(id), functionName: functionName,
+            publishList: cell.publish.isEmpty ? nil : cell.publish.map(\.artifact.value.rawValue).joined(separator: ", "),
+            inputs: inputs, uses: uses, paramsJSON: ShellString.object(paramsJSON).quoted, lineage: lineage,
+            scriptWord: script.quoted, inlineCode: inlineCode, sourceFile: sourceFile,
+            env: (notebook.env + cell.env).map { EnvContext(name: $0.name.value, valueWord: Self.quote($0.value)) },
+            visibleParams: visible.map(paramContext), python: cell.language == .python,
+            timeoutSeconds: cell.timeout.map { Int($0.rounded(.up)) },
+            command: (cell.command.map(Self.quote) + [script.quoted]).joined(separator: " "),
+            outputs: cell.outputs.map { Self.quote($0.value.rawValue) },
+            publish: cell.publish.map { PublishContext(artifactWord: Self.quote($0.artifact.value.rawValue), pathWord: Self.quote($0.path.value.rawValue)) })
     }
-
-    private var main: String {
-        let ids = nodes.map { graph.cells[$0].id.value.rawValue }
-        let cases = ids.map { "    \(Self.quote($0))) cell_\(functionName($0)) ;;" }.joined(separator: "\n")
-        return """
-        run_cell() {
-          case "$1" in
-        \(cases)
-            *) echo "run.sh: no offline cell '$1' (cells: \(ids.joined(separator: " ")))" >&2; exit 2 ;;
-          esac
-        }
-
-        if [ "${1:-}" = "--list" ]; then
-          printf '%s\\n' \(ids.map(Self.quote).joined(separator: " "))
-          exit 0
-        fi
-        if [ $# -eq 0 ]; then
-          set -- \(ids.map(Self.quote).joined(separator: " "))
-        fi
-        for c in "$@"; do run_cell "$c"; done
-        sb_log "done: $# cell(s); registry $REGISTRY"
-
-        """
-    }
-
-    private func functionName(_ id: String) -> String { id.replacingOccurrences(of: "-", with: "_") }
 
     private func heredocDelimiter(for code: String) -> String {
         let lines = Set(code.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
@@ -193,167 +203,6 @@ struct BatchJobScript {
         }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
-
-    /// The functions every exported job uses. Digests follow `Digest` and
-    /// `Tree` exactly (SHA-256; the chunked scheme from 64 MiB; the tree
-    /// manifest), so versions published here verify in splitbook.
-    static let library = #"""
-    # ---- splitbook job library ------------------------------------------------
-    sb_log() { printf 'run.sh: %s\n' "$*" >&2; }
-    sb_fail() { sb_log "error: $*"; exit 1; }
-
-    # sb_begin CELL: a fresh directory for the cell ($dir) and one beside it ($meta).
-    sb_begin() {
-      cell=$1
-      dir=$WORK/$cell
-      meta=$WORK/.meta/$cell
-      rm -rf "$dir" "$meta"
-      mkdir -p "$dir" "$meta/display" "$meta/tmp"
-    }
-
-    # sb_input PATH SOURCE: copies a declared input into the cell's directory.
-    sb_input() {
-      [ -e "$2" ] || sb_fail "cell '$cell' needs '$1', but $2 does not exist (run its producer first)"
-      mkdir -p "$(dirname "$dir/$1")"
-      cp -R "$2" "$dir/$1"
-    }
-
-    # sb_output PATH: a declared output must exist after the cell ran.
-    sb_output() {
-      [ -e "$dir/$1" ] || sb_fail "cell '$cell' exited 0 but did not write its declared output '$1'"
-    }
-
-    # sb_with_timeout SECONDS COMMAND...: runs the command, killed after SECONDS.
-    sb_with_timeout() {
-      secs=$1
-      shift
-      if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL "$secs" "$@"; fi
-      exec "$@"
-    }
-
-    sb_json_string() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr '\n\t' '  '; }
-
-    # sb_hex_to_bytes: hex digits on stdin -> the bytes they spell.
-    sb_hex_to_bytes() {
-      LC_ALL=C awk '{ for (i = 1; i < length($0); i += 2) printf "%c", (index("0123456789abcdef", substr($0, i, 1)) - 1) * 16 + index("0123456789abcdef", substr($0, i + 1, 1)) - 1 }'
-    }
-
-    # sb_file_digest FILE: SHA-256, or from 64 MiB on, SHA-256 over a header and each 16 MiB chunk's SHA-256.
-    sb_file_digest() {
-      size=$(wc -c < "$1" | tr -d ' ')
-      if [ "$size" -lt 67108864 ]; then sha256sum < "$1" | cut -c1-64; return; fi
-      chunks=$(( (size + 16777215) / 16777216 ))
-      {
-        printf 'splitbook-chunked-sha256 1 16777216 %s\n' "$size"
-        i=0
-        while [ "$i" -lt "$chunks" ]; do
-          dd if="$1" bs=16777216 skip="$i" count=1 2>/dev/null | sha256sum | cut -c1-64 | sb_hex_to_bytes
-          i=$((i + 1))
-        done
-      } | sha256sum | cut -c1-64
-    }
-
-    # sb_tree_manifest DIR: the directory as splitbook's tree manifest (see Tree.swift).
-    sb_tree_manifest() {
-      printf 'splitbook-tree 1\n'
-      (cd "$1" && find . -mindepth 1 -print) | LC_ALL=C sort | while IFS= read -r p; do
-        rel=${p#./}
-        if [ -L "$1/$rel" ]; then
-          printf 'l %s %s\n' "$(printf '%s' "$(readlink "$1/$rel")" | sha256sum | cut -c1-64)" "$rel"
-        elif [ -f "$1/$rel" ]; then
-          x=-; [ -x "$1/$rel" ] && x=x
-          printf 'f %s %s %s\n' "$(sb_file_digest "$1/$rel")" "$x" "$rel"
-        elif [ -d "$1/$rel" ] && [ -z "$(ls -A "$1/$rel")" ]; then
-          printf 'd %s\n' "$rel"
-        fi
-      done
-    }
-
-    # sb_digest PATH: the content digest of a file or directory, as splitbook computes it.
-    sb_digest() {
-      if [ -d "$1" ]; then sb_tree_manifest "$1" | sha256sum | cut -c1-64; else sb_file_digest "$1"; fi
-    }
-
-    # sb_use NAME SELECTOR: copies a registry artifact to artifacts/NAME (SELECTOR: a version or an alias).
-    sb_use() {
-      case "$2" in
-        *[!0-9]*) v=$(cat "$REGISTRY/$1/aliases/$2" 2>/dev/null) || sb_fail "cell '$cell' uses '$1@$2', which the registry at $REGISTRY does not have" ;;
-        *) v=$2 ;;
-      esac
-      [ -e "$REGISTRY/$1/versions/$v/content" ] || sb_fail "cell '$cell' uses '$1' version $v, which the registry at $REGISTRY does not have"
-      mkdir -p "$dir/artifacts"
-      cp -R "$REGISTRY/$1/versions/$v/content" "$dir/artifacts/$1"
-    }
-
-    sb_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
-
-    sb_history() { # NAME ACTION VERSION NOTE
-      printf '{"action":"%s","alias":"latest","note":"%s","time":"%s","version":%s}\n' "$2" "$(sb_json_string "$4")" "$(sb_now)" "$3" >> "$REGISTRY/$1/history.jsonl"
-    }
-
-    sb_set_latest() { # NAME VERSION
-      printf '%s\n' "$2" > "$REGISTRY/$1/aliases/.latest.$$"
-      mv -f "$REGISTRY/$1/aliases/.latest.$$" "$REGISTRY/$1/aliases/latest"
-    }
-
-    # sb_publish NAME PATH: publishes the cell's output PATH as a version of artifact NAME,
-    # unless a version with the same content exists (then `latest` moves to it).
-    sb_publish() {
-      src=$dir/$2
-      mkdir -p "$REGISTRY/$1/versions" "$REGISTRY/$1/aliases" "$REGISTRY/.tmp"
-      if [ -d "$src" ]; then
-        kind=tree
-        size=$(sb_tree_manifest "$src" | wc -c | tr -d ' ')
-      else
-        kind=file
-        size=$(wc -c < "$src" | tr -d ' ')
-      fi
-      digest=$(sb_digest "$src")
-      if command -v flock >/dev/null 2>&1; then exec 9>>"$REGISTRY/.lock"; flock 9; fi
-      latest=$(cat "$REGISTRY/$1/aliases/latest" 2>/dev/null || true)
-      versions=$(ls "$REGISTRY/$1/versions" | grep -E '^[0-9]+$' | sort -n || true)
-      for v in $(printf '%s\n' $versions | sort -rn); do
-        if grep -q "\"contentHash\" *: *\"$digest\"" "$REGISTRY/$1/versions/$v/lineage.json" 2>/dev/null; then
-          if [ "$latest" != "$v" ]; then
-            sb_set_latest "$1" "$v"
-            sb_history "$1" publish "$v" "identical content: no new version"
-          fi
-          sb_log "$1: identical to version $v (no new version)"
-          if command -v flock >/dev/null 2>&1; then flock -u 9; fi
-          return 0
-        fi
-      done
-      v=$(( $(printf '%s\n' $versions | tail -n 1) + 1 ))
-      stage=$REGISTRY/.tmp/$1-$v-$$
-      rm -rf "$stage"
-      mkdir -p "$stage"
-      cp -R "$src" "$stage/content"
-      inputs=$(cd "$dir" && for p in $lineage_inputs; do printf '"%s":"%s",' "$p" "$(sb_digest "$p")"; done)
-      cat > "$stage/lineage.json" <<EOF
-    {
-      "artifact" : "$1",
-      "cell" : "$cell",
-      "contentHash" : "$digest",
-      "inputs" : {${inputs%,}},
-      "kind" : "$kind",
-      "notebook" : "$NOTEBOOK",
-      "notebookPath" : "notebook.yaml",
-      "params" : $lineage_params,
-      "publishedAt" : "$(sb_now)",
-      "runID" : "$RUN_ID",
-      "size" : $size,
-      "version" : $v
-    }
-    EOF
-      mv "$stage" "$REGISTRY/$1/versions/$v"
-      sb_set_latest "$1" "$v"
-      sb_history "$1" publish "$v" "$NOTEBOOK/$cell run $RUN_ID (run.sh)"
-      sb_log "$1: published version $v"
-      if command -v flock >/dev/null 2>&1; then flock -u 9; fi
-    }
-
-    # ---- end of library -------------------------------------------------------
-    """#
 }
 
 /// Text for a double-quoted shell word, built from literal pieces (escaped)

@@ -2,172 +2,87 @@ import SplitbookEngine
 import SplitbookSpec
 
 /// The README of each export: what this half of the split is, what it holds,
-/// and how to run it on a laptop, in Docker and on Kubernetes.
+/// and how to run it on a laptop, in Docker and on Kubernetes. The text is in
+/// `Templates/ReadmeTemplates.swift`; this builds what goes in.
 enum ExportReadme {
+    struct OfflineContext {
+        let title: String
+        let name: String
+        let dns: String
+        let schedule: String
+        let cells: [CellRow]
+        let hasParams: Bool
+        let params: [ParamRow]
+        /// An environment assignment that changes the first param (with a space after it), or "".
+        let example: String
+    }
+
+    struct CellRow {
+        let id: String
+        let language: String
+        /// Markdown: the paths it reads and the artifacts it publishes, or a dash.
+        let reads: String
+        let publishes: String
+    }
+
+    struct ParamRow {
+        let name: String
+        let json: String
+        let upperName: String
+    }
+
     static func offline(_ half: NotebookHalf, schedule: String) -> String {
         let name = half.notebook.name
-        let dns = NotebookHalf.dnsName(name)
-        let cells = half.codeCells.map { cell -> String in
-            let publishes = cell.publish.map { "`\($0.artifact.value)`" }.joined(separator: ", ")
-            let reads = cell.inputs.map { "`\($0.value)`" }.joined(separator: ", ")
-            return "| `\(cell.id.value)` | \(cell.language) | \(reads.isEmpty ? "—" : reads) | \(publishes.isEmpty ? "—" : publishes) |"
-        }.joined(separator: "\n")
-        let params = half.params.isEmpty ? "This job has no params.\n" : """
-        | param | default | override with |
-        |---|---|---|
-        \(half.params.map { "| `\($0.name.value)` | `\($0.value.canonicalJSON)` | `PARAM_\($0.name.value.uppercased())=...` |" }.joined(separator: "\n"))
+        func codeList(_ items: [String]) -> String { items.isEmpty ? "—" : items.map { "`\($0)`" }.joined(separator: ", ") }
+        let context = OfflineContext(
+            title: half.notebook.title ?? name, name: name, dns: NotebookHalf.dnsName(name), schedule: schedule,
+            cells: half.codeCells.map { cell in
+                CellRow(id: cell.id.value.rawValue, language: cell.language.description,
+                        reads: codeList(cell.inputs.map(\.value.rawValue)), publishes: codeList(cell.publish.map(\.artifact.value.rawValue)))
+            },
+            hasParams: !half.params.isEmpty,
+            params: half.params.map { ParamRow(name: $0.name.value, json: $0.value.canonicalJSON, upperName: $0.name.value.uppercased()) },
+            example: half.params.first.map { "PARAM_\($0.name.value.uppercased())=\($0.value.environmentText) " } ?? "")
+        return offlineTemplate.render(context)
+    }
 
-        """
-        let example = half.params.first.map { "PARAM_\($0.name.value.uppercased())=\($0.value.environmentText) " } ?? ""
-        return """
-        # \(half.notebook.title ?? name): the offline half
+    struct OnlineContext {
+        let title: String
+        let name: String
+        let dns: String
+        let port: Int
+        let runID: String
+        let endpoints: [EndpointRow]
+        let hasArtifacts: Bool
+        let artifacts: [ArtifactRow]
+    }
 
-        This directory is the **offline batch job** of notebook `\(name)`, exported by
-        `splitbook export offline`. It is one of two programs the notebook became:
+    struct EndpointRow {
+        let endpoint: String
+        /// Markdown: the cells a request goes through.
+        let chain: String
+        /// The first sample request as a single-quoted shell word.
+        let sampleWord: String
+    }
 
-        - **this job** runs on a schedule: it reads data, builds features, trains or
-          indexes, and **publishes** artifacts into a registry directory;
-        - the **online service** (`splitbook export online`) runs all the time: it loads
-          the published artifacts once and answers requests.
-
-        They share nothing but the registry. Nothing in this directory answers requests,
-        and nothing in the service rebuilds what this job builds.
-
-        ## What runs, in order
-
-        | cell | language | reads | publishes |
-        |---|---|---|---|
-        \(cells)
-
-        `notebook.yaml` holds these cells as a notebook of their own (`splitbook run
-        notebook.yaml` runs them cached); `run.sh` runs them without splitbook.
-
-        ## Params
-
-        \(params)
-        ## Run it on a laptop
-
-        ```sh
-        sh run.sh                              # every cell, publishing into ./registry
-        \(example)sh run.sh          # with a param changed
-        SPLITBOOK_REGISTRY=/srv/registry sh run.sh   # publish somewhere else
-        sh run.sh --list                       # the cells, in the order they run
-        ```
-
-        Each cell runs in a fresh directory under `work/` that holds copies of exactly
-        the files it declared, with the environment splitbook gives it (`PARAM_*`,
-        `SPLITBOOK_PARAMS`, `SPLITBOOK_DISPLAY`, `SPLITBOOK_METRICS`). A cell that fails,
-        or does not write a declared output, stops the job with exit status 1. Unlike
-        `splitbook run`, the job caches nothing: a batch job reruns everything.
-
-        ## Run it in Docker
-
-        ```sh
-        docker build -t \(dns)-offline .
-        docker run --rm -v "$PWD/registry:/registry" \(dns)-offline
-        ```
-
-        ## Run it on Kubernetes
-
-        - `cronjob.yaml`: a CronJob running the whole job on the schedule `\(schedule)`.
-        - `workflow.yaml`: an Argo Workflow with one DAG task per cell, so independent
-          cells run in parallel and a failed cell can be retried alone
-          (`argo submit workflow.yaml`).
-
-        Both mount the PersistentVolumeClaim `\(dns)-registry` at `/registry`; the online
-        Deployment mounts the same claim read-only. That volume is the whole interface
-        between the two halves.
-
-        ## The registry it writes
-
-        The layout is splitbook's, so `splitbook registry list --registry DIR` and
-        `splitbook serve` read it directly:
-
-        ```
-        NAME/versions/N/content        the artifact (a file or a directory)
-        NAME/versions/N/lineage.json   notebook, cell, params, input and content hashes, time
-        NAME/aliases/latest            the newest version ("N")
-        NAME/history.jsonl             one line per publish
-        ```
-
-        Publishing content identical to an existing version creates no new version.
-        `contract.json` lists what this job publishes.
-
-        """
+    struct ArtifactRow {
+        let reference: String
+        let version: Int
+        let contentHash: String
     }
 
     static func online(_ half: NotebookHalf, endpoints: [OpenAPIDocument.Endpoint], consumed: [ServingBundleExporter.Consumed],
                        runID: String) -> String {
         let name = half.notebook.name
-        let dns = NotebookHalf.dnsName(name)
-        let artifacts = consumed.isEmpty ? "It loads no artifacts.\n" : """
-        | artifact | version validated | content hash |
-        |---|---|---|
-        \(consumed.map { "| `\($0.reference)` | \($0.version) | `\($0.contentHash.short)` |" }.joined(separator: "\n"))
-
-        """
-        let curls = endpoints.map { endpoint -> String in
-            let body = endpoint.samples.first?.canonicalJSON ?? "{}"
-            return "curl -s -X POST localhost:\(DeploymentManifests.port)/v1/\(endpoint.name) -H 'content-type: application/json' -d '\(body.replacingOccurrences(of: "'", with: "'\\''"))'"
-        }.joined(separator: "\n")
-        return """
-        # \(half.notebook.title ?? name): the online half
-
-        This directory is the **online serving bundle** of notebook `\(name)`, exported by
-        `splitbook export online`. It is one of two programs the notebook became:
-
-        - the **offline job** (`splitbook export offline`) runs on a schedule and
-          publishes artifacts into a registry;
-        - **this service** runs all the time: each worker loads the artifacts once, then
-          answers JSON requests fast.
-
-        They share nothing but the registry. This bundle holds no training or indexing
-        code, and cannot change what it serves except by loading a newer version.
-
-        ## Endpoints
-
-        \(endpoints.map { "- `POST /v1/\($0.name)`: " + $0.chain.map { "`\($0)`" }.joined(separator: " → ") }.joined(separator: "\n"))
-
-        `openapi.json` describes them, with the notebook's samples and the responses run
-        \(runID) gave as examples.
-
-        ## Artifacts it loads
-
-        \(artifacts)
-        These are the versions the notebook run validated (`contract.json`). The server
-        resolves the aliases again when it starts and on reload, and checks every
-        version's content against its lineage before it reports ready.
-
-        ## Serve it on a laptop
-
-        ```sh
-        splitbook serve . --registry ../registry     # or SPLITBOOK_REGISTRY=...
-        \(curls)
-        curl -s localhost:\(DeploymentManifests.port)/readyz
-        ```
-
-        After the offline job publishes a new version, `kill -HUP <pid>` or
-        `curl -X POST localhost:\(DeploymentManifests.port)/admin/reload` swaps it in without
-        dropping requests.
-
-        ## Run it in Docker
-
-        `bin/splitbook` must be a Linux build of splitbook (`swift build -c release
-        --static-swift-stdlib`, then copy `.build/release/splitbook`, or export with
-        `--binary PATH`).
-
-        ```sh
-        docker build -t \(dns)-online .
-        docker run --rm -p \(DeploymentManifests.port):\(DeploymentManifests.port) -v "$PWD/registry:/registry:ro" \(dns)-online
-        ```
-
-        ## Run it on Kubernetes
-
-        `deployment.yaml` holds a Deployment (liveness probe `/healthz`, readiness probe
-        `/readyz`, so a pod gets traffic only once its workers have loaded) and a Service.
-        It mounts the PersistentVolumeClaim `\(dns)-registry` read-only: the offline
-        CronJob writes that volume, this service only reads it.
-
-        """
+        let context = OnlineContext(
+            title: half.notebook.title ?? name, name: name, dns: NotebookHalf.dnsName(name), port: DeploymentManifests.port, runID: runID,
+            endpoints: endpoints.map { endpoint in
+                let body = endpoint.samples.first?.canonicalJSON ?? "{}"
+                return EndpointRow(endpoint: endpoint.name, chain: endpoint.chain.map { "`\($0)`" }.joined(separator: " → "),
+                                   sampleWord: "'" + body.replacingOccurrences(of: "'", with: "'\\''") + "'")
+            },
+            hasArtifacts: !consumed.isEmpty,
+            artifacts: consumed.map { ArtifactRow(reference: $0.reference, version: $0.version, contentHash: $0.contentHash.short) })
+        return onlineTemplate.render(context)
     }
 }

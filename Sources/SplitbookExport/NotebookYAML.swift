@@ -7,65 +7,123 @@ import SplitbookSpec
 /// original formatting are not kept. Code and markdown become literal
 /// blocks, every other value plain when that is unambiguous, else JSON
 /// (which YAML 1.2 reads as is).
+///
+/// The layout is the template's (`Templates/NotebookYAMLTemplate.swift`); the
+/// scalars are written here. Yams' serializer (libyaml's emitter) is not used:
+/// it writes a block sequence under a mapping key unindented (`cells:\n- id`),
+/// puts no blank line between cells, and picks quoting by its own rules, so it
+/// cannot write the file this format documents (nor keep exports stable).
 enum NotebookYAML {
-    static func text(_ notebook: Notebook, cells: [Cell], title: String?, params: [Param]) -> String {
-        var out = "splitbook: 1\n"
-        if let title { out += "title: \(scalar(title))\n" }
-        if let description = notebook.description { out += "description:" + block(description, indent: 2) }
-        if !params.isEmpty {
-            out += "params:\n"
-            for p in params { out += "  \(scalar(p.name.value)): \(value(p.value))\n" }
-        }
-        if !notebook.env.isEmpty {
-            out += "env:\n"
-            for e in notebook.env { out += "  \(scalar(e.name.value)): \(scalar(e.value, forceString: true))\n" }
-        }
-        if let budget = notebook.latencyBudgetMs, cells.contains(where: { if case .code(let c) = $0 { c.stage == .online } else { false } }) {
-            out += "latency_budget_ms: \(value(number(budget)))\n"
-        }
-        out += "cells:\n"
-        for (n, cell) in cells.enumerated() {
-            if n > 0 { out += "\n" }
-            switch cell {
-            case .markdown(let m): out += "  - markdown:" + block(m.text, indent: 6)
-            case .code(let c): out += code(c)
-            }
-        }
-        return out
+    struct Context {
+        let title: String?
+        let description: Block?
+        let hasParams: Bool
+        let params: [Entry]
+        let hasEnv: Bool
+        let env: [Entry]
+        let latencyBudget: String?
+        let cells: [CellContext]
     }
 
-    private static func code(_ c: CodeCell) -> String {
-        var lines = ["  - id: \(c.id.value)"]
-        func add(_ key: String, _ text: String) { lines.append("    \(key): \(text)") }
-        func list(_ items: [String]) -> String { "[" + items.map { scalar($0) }.joined(separator: ", ") + "]" }
-        func map(_ pairs: [(String, String)]) -> String { "{" + pairs.map { "\(scalar($0.0)): \(scalar($0.1, forceString: true))" }.joined(separator: ", ") + "}" }
-        if c.stage == .online { add("stage", "online") }
-        add("lang", scalar(c.language.description))
-        if let interpreter = c.interpreter { add("interpreter", list(interpreter)) }
-        if !c.needs.isEmpty { add("needs", list(c.needs.map(\.value.rawValue))) }
-        if !c.inputs.isEmpty { add("inputs", list(c.inputs.map(\.value.rawValue))) }
-        if !c.outputs.isEmpty { add("outputs", list(c.outputs.map(\.value.rawValue))) }
-        if let params = c.params { add("params", list(params.map(\.value))) }
-        if !c.env.isEmpty { add("env", map(c.env.map { ($0.name.value, $0.value) })) }
-        if !c.secrets.isEmpty { add("secrets", list(c.secrets.map(\.value))) }
-        if !c.publish.isEmpty { add("publish", map(c.publish.map { ($0.artifact.value.rawValue, $0.path.value.rawValue) })) }
-        if !c.uses.isEmpty { add("uses", list(c.uses.map(\.value.description))) }
+    /// A mapping entry: key and value as YAML text.
+    struct Entry {
+        let key: String
+        let value: String
+    }
+
+    /// One cell: exactly one of the two is set.
+    struct CellContext {
+        let markdown: Block?
+        let code: CodeContext?
+    }
+
+    /// A code cell's keys, each as YAML text, nil (false) when the key is left out.
+    /// (No name here is one of `Context`'s: a nil field must not find the notebook's.)
+    struct CodeContext {
+        let id: String
+        let online: Bool
+        let lang: String
+        let interpreter: String?
+        let needs: String?
+        let inputs: String?
+        let outputs: String?
+        let cellParams: String?
+        let cellEnv: String?
+        let secrets: String?
+        let publish: String?
+        let uses: String?
+        let sample: String?
+        let timeout: String?
+        let noCache: Bool
+        let cellLatencyBudget: String?
+        let inlineCode: Block?
+        let file: String?
+    }
+
+    /// A string value after its key: ` |` (with indicators) and lines the template
+    /// indents, or a quoted scalar (` "..."`) and no lines.
+    struct Block {
+        let header: String
+        let lines: [BlockLine]
+    }
+
+    struct BlockLine {
+        let line: String
+        /// An empty line: written without indentation.
+        let blank: Bool
+    }
+
+    static func text(_ notebook: Notebook, cells: [Cell], title: String?, params: [Param]) -> String {
+        let online = cells.contains { if case .code(let c) = $0 { c.stage == .online } else { false } }
+        let context = Context(
+            title: title.map { scalar($0) },
+            description: notebook.description.map(block),
+            hasParams: !params.isEmpty,
+            params: params.map { Entry(key: scalar($0.name.value), value: value($0.value)) },
+            hasEnv: !notebook.env.isEmpty,
+            env: notebook.env.map { Entry(key: scalar($0.name.value), value: scalar($0.value, forceString: true)) },
+            latencyBudget: online ? notebook.latencyBudgetMs.map { value(number($0)) } : nil,
+            cells: cells.map { cell in
+                switch cell {
+                case .markdown(let m): CellContext(markdown: block(m.text), code: nil)
+                case .code(let c): CellContext(markdown: nil, code: code(c))
+                }
+            })
+        return template.render(context)
+    }
+
+    private static func code(_ c: CodeCell) -> CodeContext {
+        func list(_ items: [String]) -> String? { "[" + items.map { scalar($0) }.joined(separator: ", ") + "]" }
+        func nonEmpty(_ items: [String]) -> String? { items.isEmpty ? nil : list(items) }
+        func map(_ pairs: [(String, String)]) -> String? {
+            pairs.isEmpty ? nil : "{" + pairs.map { "\(scalar($0.0)): \(scalar($0.1, forceString: true))" }.joined(separator: ", ") + "}"
+        }
+        var sample: String?
         if let samples = c.samples {
-            if samples.count == 1, !isSampleList(samples[0]) {
-                add("sample", value(samples[0]))
-            } else {
-                add("sample", "{samples: " + value(.array(samples)) + "}")
-            }
+            sample = samples.count == 1 && !isSampleList(samples[0]) ? value(samples[0]) : "{samples: " + value(.array(samples)) + "}"
         }
-        if let timeout = c.timeout { add("timeout", value(number(timeout))) }
-        if !c.cache { add("cache", "false") }
-        if let budget = c.latencyBudgetMs { add("latency_budget_ms", value(number(budget))) }
-        var out = lines.joined(separator: "\n") + "\n"
+        var inlineCode: Block?
+        var file: String?
         switch c.source {
-        case .inline(let code): out += "    code:" + block(code, indent: 6)
-        case .file(let path): out += "    file: \(scalar(path.value.rawValue))\n"
+        case .inline(let code): inlineCode = block(code)
+        case .file(let path): file = scalar(path.value.rawValue)
         }
-        return out
+        return CodeContext(
+            id: c.id.value.rawValue, online: c.stage == .online, lang: scalar(c.language.description),
+            interpreter: c.interpreter.flatMap(list),
+            needs: nonEmpty(c.needs.map(\.value.rawValue)),
+            inputs: nonEmpty(c.inputs.map(\.value.rawValue)),
+            outputs: nonEmpty(c.outputs.map(\.value.rawValue)),
+            cellParams: c.params.flatMap { list($0.map(\.value)) },
+            cellEnv: map(c.env.map { ($0.name.value, $0.value) }),
+            secrets: nonEmpty(c.secrets.map(\.value)),
+            publish: map(c.publish.map { ($0.artifact.value.rawValue, $0.path.value.rawValue) }),
+            uses: nonEmpty(c.uses.map(\.value.description)),
+            sample: sample,
+            timeout: c.timeout.map { value(number($0)) },
+            noCache: !c.cache,
+            cellLatencyBudget: c.latencyBudgetMs.map { value(number($0)) },
+            inlineCode: inlineCode, file: file)
     }
 
     /// A mapping whose only key is `samples` holding a list reads as a list of samples.
@@ -97,11 +155,11 @@ enum NotebookYAML {
         return out
     }
 
-    /// ` |` followed by the text as a literal block at `indent` spaces, or a
-    /// quoted scalar when a block cannot hold it exactly.
-    private static func block(_ text: String, indent: Int) -> String {
+    /// The text as a literal block (` |`, then its lines), or as a quoted
+    /// scalar when a block cannot hold it exactly.
+    private static func block(_ text: String) -> Block {
         let printable = text.unicodeScalars.allSatisfy { $0 == "\n" || $0 == "\t" || ($0.value >= 0x20 && $0.value != 0x7F) }
-        if text.isEmpty || !printable || text.hasPrefix("\n") { return " " + scalar(text, forceString: true) + "\n" }
+        if text.isEmpty || !printable || text.hasPrefix("\n") { return Block(header: " " + scalar(text, forceString: true), lines: []) }
         var body = text
         var chomp = ""
         if !body.hasSuffix("\n") {
@@ -114,7 +172,6 @@ enum NotebookYAML {
         let leadingSpace = lines.first(where: { !$0.allSatisfy { $0 == " " } })?.first == " "
         // Lines holding only spaces before the first text line would change the detected indentation.
         let indicator = leadingSpace || lines.first.map({ !$0.isEmpty && $0.allSatisfy { $0 == " " } }) == true ? "2" : ""
-        let pad = String(repeating: " ", count: indent)
-        return " |\(indicator)\(chomp)\n" + lines.map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n") + "\n"
+        return Block(header: " |\(indicator)\(chomp)", lines: lines.map { BlockLine(line: String($0), blank: $0.isEmpty) })
     }
 }

@@ -374,3 +374,71 @@ struct ExportEdgeTests {
         #expect(ExportedHalvesTests.lineageHashes(p.url.appendingPathComponent("reg")) == byRun)
     }
 }
+
+@Suite("splitbook export: the templates of the generated files (the real binary)", .serialized)
+struct ExportTemplateTests {
+    @Test func valuesReachTheFilesExactlyNeitherHTMLEscapedNorReadAsTags() throws {
+        let p = try Project(#"""
+            title: "Fish & <chips> {{not a tag}}"
+            params: {label: "a<b & \"c\" 'd' {{e}}", n: 2}
+            env: {MARK: "x&y<z>"}
+            cells:
+              - markdown: "Prose with <b>tags</b> & {{braces}}\n"
+              - id: first
+                params: [label]
+                outputs: [out.txt]
+                code: |
+                  printf '%s|%s' "$PARAM_LABEL" "$MARK" > out.txt
+            """#)
+        defer { p.remove() }
+        #expect(try p.splitbook(["export", "offline", p.notebook, "-o", "job"]).status == 0)
+        for name in files(under: p.url.appendingPathComponent("job")) {
+            let text = p.read("job/" + name) ?? ""
+            for entity in ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#x"] { #expect(!text.contains(entity), "\(entity) in \(name)") }
+        }
+        // notebook.yaml loads back to the same title, params, env and prose.
+        let original = try NotebookFile(path: p.url.appendingPathComponent(p.notebook).path).check.notebook!
+        let exported = try NotebookFile(path: p.url.appendingPathComponent("job/notebook.yaml").path)
+        #expect(exported.check.diagnostics.isEmpty, "\(exported.renderedDiagnostics)")
+        let copy = try #require(exported.check.notebook)
+        #expect(copy.title == original.title)
+        // (A half keeps the params its cells read: here `label`, not `n`.)
+        #expect(copy.params.map { "\($0.name.value)=\($0.value.canonicalJSON)" }
+                == original.params.filter { $0.name.value == "label" }.map { "\($0.name.value)=\($0.value.canonicalJSON)" })
+        #expect(copy.env.map { "\($0.name.value)=\($0.value)" } == ["MARK=x&y<z>"])
+        let prose = copy.cells.compactMap { if case .markdown(let m) = $0 { m.text } else { nil } }
+        #expect(prose == ["Prose with <b>tags</b> & {{braces}}\n"])
+        // The manifests carry the value as a YAML string; the README shows the title as written.
+        #expect(p.read("job/cronjob.yaml")?.contains(#"value: "a<b & \"c\" 'd' {{e}}""#) == true)
+        #expect(p.read("job/workflow.yaml")?.contains(#"value: "a<b & \"c\" 'd' {{e}}""#) == true)
+        #expect(p.read("job/README.md")?.hasPrefix("# Fish & <chips> {{not a tag}}: the offline half\n") == true)
+        // run.sh hands the cell the exact bytes.
+        let env = environmentWithoutSplitbook(p, registry: "reg")
+        let job = try Process.capture(URL(fileURLWithPath: "/bin/sh"), ["job/run.sh"], in: p.url, environment: env)
+        #expect(job.status == 0, "\(job.stderr)")
+        #expect(p.read("job/work/first/out.txt") == #"a<b & "c" 'd' {{e}}|x&y<z>"#)
+    }
+
+    @Test func cellsWhoseIdsDifferOnlyInDashAndUnderscoreGetAFunctionEach() throws {
+        let p = try Project("""
+            cells:
+              - id: a_b
+                outputs: [x.txt]
+                code: echo first > x.txt
+              - id: a-b
+                inputs: [x.txt]
+                outputs: [y.txt]
+                code: cat x.txt > y.txt; echo second >> y.txt
+            """)
+        defer { p.remove() }
+        #expect(try p.splitbook(["export", "offline", p.notebook, "-o", "job"]).status == 0)
+        let env = environmentWithoutSplitbook(p, registry: "reg")
+        let job = try Process.capture(URL(fileURLWithPath: "/bin/sh"), ["job/run.sh"], in: p.url, environment: env)
+        #expect(job.status == 0, "\(job.stderr)")
+        #expect(p.read("job/work/a-b/y.txt") == "first\nsecond\n")
+        // By name, as an Argo task runs it: each name runs its own cell.
+        try FileManager.default.removeItem(at: p.url.appendingPathComponent("job/work"))
+        #expect(try Process.capture(URL(fileURLWithPath: "/bin/sh"), ["job/run.sh", "a_b"], in: p.url, environment: env).status == 0)
+        #expect(p.read("job/work/a_b/x.txt") == "first\n")
+    }
+}

@@ -1,0 +1,263 @@
+extension DeploymentManifests {
+    // The Dockerfiles. Context: `DeploymentManifests.ImageContext`.
+
+    static let offlineDockerfileTemplate = TextTemplate("Dockerfile (offline)", #"""
+    # The offline half of notebook '{{notebook}}': a batch job (see README.md).
+    #   docker build -t {{dns}}-offline .
+    #   docker run --rm -v "$PWD/registry:/registry" {{dns}}-offline
+    {{> baseImage}}
+    RUN useradd --create-home --uid 10001 job && mkdir -p /registry /work && chown job /registry /work
+    WORKDIR /job
+    COPY --chown=job . /job
+    USER job
+    ENV SPLITBOOK_REGISTRY=/registry SPLITBOOK_WORKDIR=/work
+    VOLUME ["/registry"]
+    ENTRYPOINT ["sh", "/job/run.sh"]
+
+    """#, partials: ["baseImage": baseImagePartial])
+
+    static let onlineDockerfileTemplate = TextTemplate("Dockerfile (online)", #"""
+    # The online half of notebook '{{notebook}}': a serving bundle run by `splitbook serve` (see README.md).
+    # bin/splitbook must be a Linux build of splitbook (`splitbook export online --binary PATH` puts it there).
+    #   docker build -t {{dns}}-online .
+    #   docker run --rm -p {{port}}:{{port}} -v "$PWD/registry:/registry:ro" {{dns}}-online
+    {{> baseImage}}
+    RUN useradd --create-home --uid 10001 app
+    COPY --chown=app . /srv/bundle
+    RUN install -m 0755 /srv/bundle/bin/splitbook /usr/local/bin/splitbook
+    USER app
+    WORKDIR /home/app
+    ENV SPLITBOOK_REGISTRY=/registry
+    EXPOSE {{port}}
+    HEALTHCHECK --interval=10s --timeout=2s CMD python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{{port}}/healthz')"
+    CMD ["splitbook", "serve", "/srv/bundle", "--host", "0.0.0.0", "--port", "{{port}}", "--outputs", "/tmp/splitbook"]
+
+    """#, partials: ["baseImage": baseImagePartial])
+
+    /// The base image with the cells' interpreters, and what to add to it.
+    private static let baseImagePartial = #"""
+    FROM {{from}}
+    {{#installPython}}
+    RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*
+    {{/installPython}}
+    {{#otherCommands}}
+    # The cells also run `{{.}}`: install it here.
+    {{/otherCommands}}
+
+    """#
+
+    // The Kubernetes and Argo manifests. Context: `DeploymentManifests.ManifestContext`;
+    // `schedule` and each param's `value` are YAML scalars already (`NotebookYAML.scalar`).
+
+    static let cronJobTemplate = TextTemplate("cronjob.yaml", #"""
+    # The offline half of '{{notebook}}' on a schedule. It publishes into the registry volume
+    # '{{registry}}', which the online Deployment mounts read-only.
+    apiVersion: batch/v1
+    kind: CronJob
+    metadata:
+      name: {{name}}
+      labels:
+        {{> labels}}
+    spec:
+      schedule: {{schedule}}
+      concurrencyPolicy: Forbid
+      successfulJobsHistoryLimit: 3
+      failedJobsHistoryLimit: 3
+      jobTemplate:
+        spec:
+          backoffLimit: 1
+          template:
+            metadata:
+              labels:
+                {{> labels}}
+            spec:
+              restartPolicy: Never
+              securityContext:
+                runAsUser: 10001
+                fsGroup: 10001
+              containers:
+                - name: job
+                  image: {{name}}:latest
+                  command: [sh, /job/run.sh]
+                  env:
+                    - name: SPLITBOOK_REGISTRY
+                      value: /registry
+                    - name: SPLITBOOK_WORKDIR
+                      value: /work
+                    {{#params}}
+                    {{> paramEnv}}
+                    {{/params}}
+                  volumeMounts:
+                    - name: registry
+                      mountPath: /registry
+                    - name: work
+                      mountPath: /work
+              volumes:
+                - name: registry
+                  persistentVolumeClaim:
+                    claimName: {{registry}}
+                - name: work
+                  emptyDir: {}
+
+    """#, partials: manifestPartials)
+
+    /// Argo's own `{{...}}` expressions stay as they are: this template's tags are `<% %>`.
+    static let workflowTemplate = TextTemplate("workflow.yaml", #"""
+    {{=<% %>=}}
+    # The offline half of '<%notebook%>' as an Argo Workflow: one DAG task per cell,
+    # run in dependency order, sharing the cells' directories on the 'work' volume and
+    # publishing into the registry volume '<%registry%>'.
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata:
+      generateName: <%name%>-
+      labels:
+        <%> labels%>
+    spec:
+      entrypoint: pipeline
+      securityContext:
+        runAsUser: 10001
+        fsGroup: 10001
+      volumeClaimTemplates:
+        - metadata:
+            name: work
+          spec:
+            accessModes: [ReadWriteOnce]
+            resources:
+              requests:
+                storage: 1Gi
+      volumes:
+        - name: registry
+          persistentVolumeClaim:
+            claimName: <%registry%>
+      templates:
+        - name: pipeline
+          dag:
+            tasks:
+              <%#tasks%>
+              - name: <%task%>
+                template: cell
+                <%#dependencies%>
+                dependencies: [<%.%>]
+                <%/dependencies%>
+                arguments:
+                  parameters:
+                    - name: cell
+                      value: <%cell%>
+              <%/tasks%>
+        - name: cell
+          inputs:
+            parameters:
+              - name: cell
+          container:
+            image: <%name%>:latest
+            command: [sh, /job/run.sh]
+            args: ["{{inputs.parameters.cell}}"]
+            env:
+              - name: SPLITBOOK_REGISTRY
+                value: /registry
+              - name: SPLITBOOK_WORKDIR
+                value: /work
+              - name: SPLITBOOK_RUN_ID
+                value: "{{workflow.name}}"
+              <%#params%>
+              <%> paramEnv%>
+              <%/params%>
+            volumeMounts:
+              - name: work
+                mountPath: /work
+              - name: registry
+                mountPath: /registry
+
+    """#, partials: manifestPartials)
+
+    static let deploymentTemplate = TextTemplate("deployment.yaml", #"""
+    # The online half of '{{notebook}}': `splitbook serve` behind a Service. It reads the
+    # registry volume '{{registry}}' (written by the offline job) and never writes to it.
+    # After the job publishes, `kubectl rollout restart deployment/{{name}}` or
+    # POST /admin/reload on each pod picks up the new versions.
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: {{name}}
+      labels:
+        {{> labels}}
+    spec:
+      replicas: 2
+      selector:
+        matchLabels:
+          app.kubernetes.io/name: {{name}}
+      template:
+        metadata:
+          labels:
+            {{> labels}}
+        spec:
+          securityContext:
+            runAsUser: 10001
+          containers:
+            - name: server
+              image: {{name}}:latest
+              ports:
+                - name: http
+                  containerPort: {{port}}
+              env:
+                - name: SPLITBOOK_REGISTRY
+                  value: /registry
+              livenessProbe:
+                httpGet:
+                  path: /healthz
+                  port: http
+                periodSeconds: 10
+              readinessProbe:
+                httpGet:
+                  path: /readyz
+                  port: http
+                periodSeconds: 5
+              resources:
+                requests:
+                  cpu: 250m
+                  memory: 256Mi
+              volumeMounts:
+                - name: registry
+                  mountPath: /registry
+                  readOnly: true
+          volumes:
+            - name: registry
+              persistentVolumeClaim:
+                claimName: {{registry}}
+                readOnly: true
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata:
+      name: {{name}}
+      labels:
+        {{> labels}}
+    spec:
+      selector:
+        app.kubernetes.io/name: {{name}}
+      ports:
+        - name: http
+          port: 80
+          targetPort: http
+
+    """#, partials: manifestPartials)
+
+    /// Partials of the manifests. They are included indented, on a line of their own, and
+    /// every line of theirs gets that indentation (so they hold plain lines, no sections).
+    private static let manifestPartials = [
+        // The labels of every object and pod template.
+        "labels": """
+        app.kubernetes.io/name: {{name}}
+        app.kubernetes.io/part-of: splitbook
+        splitbook/half: {{half}}
+
+        """,
+        // One param as a container's environment variable (inside a {{#params}} section).
+        "paramEnv": """
+        - name: PARAM_{{upperName}}
+          value: {{value}}
+
+        """,
+    ]
+}
