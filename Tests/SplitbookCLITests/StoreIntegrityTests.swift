@@ -183,6 +183,23 @@ struct StoreIntegrityTests {
         #expect(try p.run().ran.isEmpty)
     }
 
+    @Test func aStateRecordNamingOtherOutputsIsNotRestored() throws {
+        let p = try Project(countingChain)
+        defer { p.remove() }
+        #expect(try p.run().result.status == 0)
+        let state = p.url.appendingPathComponent("outputs/.splitbook/state/nb.state")
+        let text = try String(contentsOf: state, encoding: .utf8)
+        #expect(text.contains(" a.txt\n"))
+        try Data(text.replacingOccurrences(of: " a.txt\n", with: " a.tXt\n").utf8).write(to: state)
+        try FileManager.default.removeItem(at: p.url.appendingPathComponent("outputs/nb"))
+
+        let rerun = try p.run()
+        #expect(rerun.result.status == 0, "\(rerun.result.stderr)")
+        #expect(rerun.ran.isEmpty, "the cache entry for the same key is intact")
+        #expect(p.read("outputs/nb/a.txt") == tenLines)
+        #expect(p.read("outputs/nb/a.tXt") == nil)
+    }
+
     @Test func temporaryFilesOfDeadRunsAreRemoved() throws {
         let p = try Project(countingChain)
         defer { p.remove() }

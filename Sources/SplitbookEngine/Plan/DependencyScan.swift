@@ -24,7 +24,9 @@ struct DependencyScan {
         let previous = state.cells[id.rawValue]
         var facts = StepFacts(key: job.key.digest, previous: previous, stored: nil, forced: forced, cacheable: cell.cache,
                               reranUpstream: reranUpstream)
-        if !forced, cell.cache { (facts.stored, facts.damage) = stored(id, key: facts.key, previous: previous) }
+        if !forced, cell.cache {
+            (facts.stored, facts.damage) = stored(id, key: facts.key, previous: previous, outputs: Set(cell.outputs.map(\.value.rawValue)))
+        }
         let (workspace, graph, now) = (self.workspace, self.graph, job.key)
         facts.changes = {
             guard let previous, let old = workspace.entry(previous.key) else { return [] }
@@ -42,21 +44,22 @@ struct DependencyScan {
         let key = StepKey.endpoint(chain: jobs.map(\.key), samples: cell.samples ?? [], repetitions: SampleRunner.repetitions)
         let previous = state.cells[cell.id.value.rawValue]
         var facts = StepFacts(key: key, previous: previous, stored: nil, forced: forced)
-        if !forced { (facts.stored, facts.damage) = stored(cell.id.value, key: key, previous: previous) }
+        if !forced { (facts.stored, facts.damage) = stored(cell.id.value, key: key, previous: previous, outputs: []) }
         facts.changes = { ["the chain's code, params, inputs, artifacts or samples changed"] }
         return (jobs, facts)
     }
 
-    /// The result stored for `key` if all its objects are intact: the
-    /// state's record when its key matches (no file read), else or when that
-    /// record is damaged, the cache entry's. Otherwise what is damaged.
-    private func stored(_ id: CellID, key: Digest, previous: NotebookState.Cell?) -> (NotebookState.Cell?, [String]) {
+    /// The result stored for `key` if it holds exactly the declared
+    /// `outputs` and all its objects are intact: the state's record when its
+    /// key matches (no file read), else or when that record is damaged, the
+    /// cache entry's. Otherwise what is damaged.
+    private func stored(_ id: CellID, key: Digest, previous: NotebookState.Cell?, outputs: Set<String>) -> (NotebookState.Cell?, [String]) {
         var damage: [(object: ObjectProblem, holding: String)] = []
-        if let previous, previous.key == key {
+        if let previous, previous.key == key, Set(previous.outputs.keys) == outputs {
             damage = workspace.damage(in: previous)
             if damage.isEmpty { return (previous, []) }
         }
-        if let entry = workspace.entry(key).map(NotebookState.Cell.init) {
+        if let entry = workspace.entry(key).map(NotebookState.Cell.init), Set(entry.outputs.keys) == outputs {
             let problems = workspace.damage(in: entry)
             if problems.isEmpty { return (entry, []) }
             damage = problems
