@@ -243,18 +243,10 @@ public final class ArtifactRegistry: @unchecked Sendable {
     /// temporary files of alias writes. Only dead processes' files go; call
     /// with the registry lock held.
     public func removeAbandonedFiles() {
-        let staging = root.appendingPathComponent(".tmp").path
-        for name in FileTree.names(in: staging) ?? [] {
-            let parts = name.split(separator: "-")
-            guard parts.count >= 4, let pid = Int32(parts[parts.count - 2]), isDeadProcess(pid) else { continue }
-            FileTree.remove(staging + "/" + name)
-        }
-        for artifact in artifacts {
-            let directories = [directory(artifact).path, directory(artifact).appendingPathComponent("aliases").path]
-            for dir in directories {
-                for name in FileTree.names(in: dir) ?? [] where AtomicFile.isAbandonedTemporary(name) { unlink(dir + "/" + name) }
-            }
-        }
+        AtomicFile.removeAbandonedScratch(in: root.appendingPathComponent(".tmp").path, parts: 4)
+        AtomicFile.removeAbandonedTemporaries(in: artifacts.flatMap {
+            [directory($0).path, directory($0).appendingPathComponent("aliases").path]
+        })
     }
 
     /// `removeAbandonedFiles` under the registry's lock (`cache gc`).

@@ -45,6 +45,23 @@ public enum AtomicFile {
         return parts.count >= 3 && Int32(parts[1]).map(isDeadProcess) == true
     }
 
+    /// Removes the abandoned temporary files (`isAbandonedTemporary`) in each directory.
+    static func removeAbandonedTemporaries(in directories: [String]) {
+        for directory in directories {
+            for name in FileTree.names(in: directory) ?? [] where isAbandonedTemporary(name) { unlink(directory + "/" + name) }
+        }
+    }
+
+    /// Removes the entries of `directory` named `…-PID-RANDOM` whose process
+    /// is gone (scratch and staging directories; at least `parts` dash-separated parts).
+    static func removeAbandonedScratch(in directory: String, parts: Int) {
+        for name in FileTree.names(in: directory) ?? [] {
+            let fields = name.split(separator: "-")
+            guard fields.count >= parts, let pid = Int32(fields[fields.count - 2]), isDeadProcess(pid) else { continue }
+            FileTree.remove(directory + "/" + name)
+        }
+    }
+
     /// fsyncs a directory so a rename in it survives power loss.
     public static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -87,17 +87,10 @@ public final class Workspace: @unchecked Sendable {
     /// and memo files. Their names carry the pid of the process that made
     /// them; only dead processes' are removed. Call with the lock held.
     public func removeAbandonedFiles() {
-        let tmp = meta.appendingPathComponent("tmp").path
-        for name in FileTree.names(in: tmp) ?? [] {
-            let parts = name.split(separator: "-")
-            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), isDeadProcess(pid) else { continue }
-            store.removeItem(tmp + "/" + name)
-        }
+        AtomicFile.removeAbandonedScratch(in: meta.appendingPathComponent("tmp").path, parts: 3)
         let runs = meta.appendingPathComponent("runs").path
-        let directories = [meta.path, meta.path + "/state", meta.path + "/steps", runs] + (FileTree.names(in: runs) ?? []).map { runs + "/" + $0 }
-        for directory in directories {
-            for name in FileTree.names(in: directory) ?? [] where AtomicFile.isAbandonedTemporary(name) { unlink(directory + "/" + name) }
-        }
+        AtomicFile.removeAbandonedTemporaries(in: [meta.path, meta.path + "/state", meta.path + "/steps", runs]
+                                              + (FileTree.names(in: runs) ?? []).map { runs + "/" + $0 })
     }
 
     /// "the file system holding PATH is full (N bytes free)" when less than
