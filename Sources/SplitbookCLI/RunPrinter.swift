@@ -95,6 +95,25 @@ final class RunPrinter: RunObserver, @unchecked Sendable {
 
     var wantsLiveOutput: Bool { verbose && !json }
 
+    /// Environment steps get a line each on stderr (stdout stays the run's
+    /// record, `--json` included); the installer's own lines show as the
+    /// live line on a terminal, or in full with `--verbose`.
+    func environmentProgress(_ event: EnvironmentProgress) {
+        switch event {
+        case .started(let text), .finished(let text):
+            lock.withLock {
+                if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                FileHandle.standardError.write(Data("python: \(text)\n".utf8))
+            }
+        case .detail(let line):
+            if verbose {
+                Terminal.error("  | \(line)")
+            } else if live {
+                lock.withLock { FileHandle.standardError.write(Data("\r\u{1B}[K  \(line.prefix(150))".utf8)) }
+            }
+        }
+    }
+
     func cellPrinted(_ id: CellID, stream: String, line: String) {
         say("  \(id) \(stream == "stderr" ? "!" : "|") \(line)")
     }

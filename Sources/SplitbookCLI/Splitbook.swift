@@ -15,7 +15,7 @@ public struct Splitbook: ParsableCommand {
           splitbook graph notebooks/intro.yaml --format mermaid
         """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, StatusCommand.self, ExplainCommand.self, RunsCommand.self, CacheCommand.self, RegistryCommand.self,
+        subcommands: [RunCommand.self, LockCommand.self, StatusCommand.self, ExplainCommand.self, RunsCommand.self, CacheCommand.self, RegistryCommand.self,
                       ServeCommand.self, ExportCommand.self,
                       CheckCommand.self, GraphCommand.self, SchemaCommand.self]
     )

@@ -53,4 +53,23 @@ enum Terminal {
         if file.check.hasErrors || file.check.notebook == nil { throw invalidInput }
         return file
     }
+
+    /// Runs `body`; a problem with the notebook's environments (a located
+    /// requirement error, a damaged lock, an interpreter that cannot be found)
+    /// is printed and becomes exit 2.
+    static func reportingEnvironmentErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch where ProcessGroups.shared.isInterrupted {
+            Terminal.error("interrupted: nothing half-built was kept")
+            throw ExitCode(130)
+        } catch let error as EnvironmentError {
+            Terminal.error(error.description, newline: false)
+            throw invalidInput
+        } catch let error as LockFileError {
+            throw usage(error.description)
+        } catch let error as InterpreterResolver.Failure {
+            throw usage(error.description)
+        }
+    }
 }

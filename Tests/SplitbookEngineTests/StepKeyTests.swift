@@ -27,7 +27,9 @@ struct StepKeyTests {
         k = Self.base; k.inputs["data/docs.jsonl"] = Digest.of("docs2"); variants.append(k)
         k = Self.base; k.needs["clean"] = Digest.of("x"); variants.append(k)
         k = Self.base; k.uses["doc_index"] = Digest.of("index2"); variants.append(k)
-        k = Self.base; k.format = 2; variants.append(k)
+        k = Self.base; k.packages = Digest.of("numpy==2.1.0"); variants.append(k)
+        k = Self.base; k.packages = Digest.of("numpy==2.1.1"); variants.append(k)
+        k = Self.base; k.format = StepKey.formatVersion + 1; variants.append(k)
         let digests = Set(variants.map(\.digest) + [Self.base.digest])
         #expect(digests.count == variants.count + 1)
     }

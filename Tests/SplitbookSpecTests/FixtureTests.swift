@@ -39,7 +39,9 @@ struct FixtureTests {
         // Kinds covered elsewhere: YAML limits (YAMLLimitTests), version and run-time latency (SplitRuleTests).
         let coveredElsewhere: Set<DiagnosticKind> = [.yamlLimit, .unsupportedVersion, .latencyOverBudget, .selfInput,
                                                       .invalidEnvName, .invalidArtifactName, .invalidValue, .missingKey,
-                                                      .duplicatePublish]
+                                                      .duplicatePublish,
+                                                      // Environments need an installer: EnvironmentTests.
+                                                      .lockOutOfDate, .installFailed, .unlockedImport]
         let fromFixtures = Set(Fixture.all("invalid").flatMap(\.expectations).compactMap { DiagnosticKind(rawValue: $0.kind) })
         let missing = Set(DiagnosticKind.allCases).subtracting(fromFixtures).subtracting(coveredElsewhere)
         #expect(missing.isEmpty, "no fixture for: \(missing.map(\.rawValue).sorted())")

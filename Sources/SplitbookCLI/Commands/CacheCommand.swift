@@ -57,7 +57,8 @@ struct CacheCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             let result = try CacheCollector(workspace: workspace).collect(keepLast: keepLast)
             try? locations.artifactRegistry.sweep()
-            print("removed \(result.entriesRemoved) cache entries, \(result.objectsRemoved) objects (\(Stats.bytes(result.bytesFreed))), \(result.runsRemoved) run records")
+            print("removed \(result.entriesRemoved) cache entries, \(result.objectsRemoved) objects (\(Stats.bytes(result.bytesFreed))), "
+                  + "\(result.runsRemoved) run records, \(result.environmentsRemoved) Python environments")
         }
     }
 

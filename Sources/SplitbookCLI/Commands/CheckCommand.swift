@@ -10,7 +10,9 @@ struct CheckCommand: ParsableCommand {
         abstract: "Check notebooks for errors without running anything.",
         discussion: """
         Reports every problem in each notebook as `file:line:col: error: ...` with the source line,
-        a caret and notes, including the offline/online split rules. Warnings do not fail the check.
+        a caret and notes, including the offline/online split rules, and warns about Python imports
+        that neither the standard library, the lock nor the cell's inputs provide (they would break
+        in the exported job). Warnings do not fail the check.
         Exits 0 when no notebook has errors, 2 otherwise.
 
         Example:
@@ -39,9 +41,11 @@ struct CheckCommand: ParsableCommand {
             if file.check.hasErrors {
                 failed = true
             } else if let notebook = file.check.notebook {
+                let imports = ImportCheck.warnings(file)
+                for (source, diagnostics) in imports { Terminal.error(DiagnosticRenderer(source: source).render(diagnostics), newline: false) }
                 let cells = notebook.codeCells
                 let online = cells.filter { $0.stage == .online }.count
-                let warnings = file.check.diagnostics.count
+                let warnings = file.check.diagnostics.count + imports.map(\.diagnostics.count).reduce(0, +)
                 print("\(path): ok: \(cells.count) code cells (\(cells.count - online) offline, \(online) online)"
                       + (warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : ""))
             }

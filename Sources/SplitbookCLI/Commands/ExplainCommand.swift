@@ -32,7 +32,7 @@ struct ExplainCommand: ParsableCommand {
         let options = try location.runOptions()
         let plan: (report: RunReport, keys: [String: StepKey])
         do {
-            plan = try NotebookRunner(file: file, options: options).plan()
+            plan = try Terminal.reportingEnvironmentErrors { try NotebookRunner(file: file, options: options).plan() }
         } catch let error as RunUsageError {
             throw Terminal.usage(error.description)
         }
@@ -63,7 +63,7 @@ struct ExplainCommand: ParsableCommand {
             if let old, old != value { print("    was: \(Self.describe(old))") }
         }
         if let last {
-            let changes = key.differences(from: last.components)
+            let changes = key.differences(from: last.components, packageLists: PackageLists(workspace: workspace).load)
             print("")
             print(changes.isEmpty ? "unchanged since the last run: a cache hit" : "changed: " + changes.joined(separator: "; "))
         }

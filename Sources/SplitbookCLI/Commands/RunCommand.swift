@@ -46,6 +46,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Show why each cell runs and what it printed.")
     var verbose = false
 
+    @Flag(help: "Fail (exit 2) when NAME.lock does not cover the notebook's Python requirements, instead of updating it (for CI).")
+    var locked = false
+
     @OptionGroup var locations: Locations
 
     /// `--force` takes an optional cell: ArgumentParser has no optional-value
@@ -119,17 +122,21 @@ struct RunCommand: ParsableCommand {
         if let forceCell { options.force = .cell(CellID(forceCell)) }
         options.only = only.map { CellID($0) }
         options.jobs = jobs
+        options.locked = locked
         let printer = RunPrinter(json: json, verbose: verbose, outputs: options.outputs)
         let report: RunReport
         let interrupts = Interrupts.forwardToCells()
         defer { withExtendedLifetime(interrupts) {} }
+        let runner = NotebookRunner(file: file, options: options)
         do {
-            report = try NotebookRunner(file: file, options: options).run(observer: printer) { report, stampFiles in
-                let reportPage = printer.writeReport(file: file, run: report, outputs: options.outputs)
-                printer.finish(report)
-                if let stampFiles, let workspace = try? Workspace(root: options.outputs) {
-                    try? NoopStamp.write(workspace: workspace, notebook: name, context: context, files: stampFiles,
-                                         lines: printer.cellLines, report: report, reportPage: reportPage)
+            report = try Terminal.reportingEnvironmentErrors {
+                try runner.run(observer: printer) { report, stampFiles in
+                    let reportPage = printer.writeReport(file: file, run: report, outputs: options.outputs)
+                    printer.finish(report)
+                    if let stampFiles, let workspace = try? Workspace(root: options.outputs) {
+                        try? NoopStamp.write(workspace: workspace, notebook: name, context: context, files: stampFiles,
+                                             lines: printer.cellLines, report: report, reportPage: reportPage)
+                    }
                 }
             }
         } catch let error as RunUsageError {

@@ -41,7 +41,7 @@ struct StatusCommand: ParsableCommand {
         let file = try location.locations.loadValid(notebook)
         let report: RunReport
         do {
-            report = try NotebookRunner(file: file, options: location.runOptions()).plan().report
+            report = try Terminal.reportingEnvironmentErrors { try NotebookRunner(file: file, options: location.runOptions()).plan().report }
         } catch let error as RunUsageError {
             throw Terminal.usage(error.description)
         }

@@ -12,7 +12,7 @@ import SplitbookSpec
 /// markdown cells, the cell's position in the notebook, params it does not see.
 public struct StepKey: Hashable, Sendable, Codable {
     /// Bump when the meaning or encoding of any component changes.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public var format: Int = StepKey.formatVersion
     /// The cell's language name (`python`, `sh`, ...).
@@ -33,9 +33,13 @@ public struct StepKey: Hashable, Sendable, Codable {
     public var needs: [String: Digest]
     /// Registry artifacts in `uses`: reference -> content digest of the resolved version.
     public var uses: [String: Digest]
+    /// Python cells: the digest of the packages the cell can import (CONTRACT §10): its
+    /// locked environment's, or a fingerprint of the interpreter's installed distributions.
+    public var packages: Digest?
 
     public init(lang: String, interpreter: [String], code: Digest, outputs: [String], params: [String: String],
-                env: [String: String], inputs: [String: Digest], needs: [String: Digest], uses: [String: Digest]) {
+                env: [String: String], inputs: [String: Digest], needs: [String: Digest], uses: [String: Digest],
+                packages: Digest? = nil) {
         self.lang = lang
         self.interpreter = interpreter
         self.code = code
@@ -45,6 +49,7 @@ public struct StepKey: Hashable, Sendable, Codable {
         self.inputs = inputs
         self.needs = needs
         self.uses = uses
+        self.packages = packages
     }
 
     /// The components as one JSON object with sorted keys (the thing that is hashed).
@@ -59,6 +64,7 @@ public struct StepKey: Hashable, Sendable, Codable {
         w.string("lang", lang)
         w.stringMap("needs", needs.mapValues(\.hex))
         w.key("outputs"); w.beginArray(); for output in outputs { w.string(output) }; w.endArray()
+        if let packages { w.string("packages", packages.hex) }
         w.stringMap("params", params)
         w.stringMap("uses", uses.mapValues(\.hex))
         w.endObject()
@@ -67,7 +73,7 @@ public struct StepKey: Hashable, Sendable, Codable {
 
     public var json: JSONValue {
         func digests(_ map: [String: Digest]) -> JSONValue { .object(map.mapValues { .string($0.hex) }) }
-        return .object([
+        var fields: [String: JSONValue] = [
             "format": .int(format),
             "lang": .string(lang),
             "interpreter": .array(interpreter.map(JSONValue.string)),
@@ -78,7 +84,9 @@ public struct StepKey: Hashable, Sendable, Codable {
             "inputs": digests(inputs),
             "needs": digests(needs),
             "uses": digests(uses),
-        ])
+        ]
+        if let packages { fields["packages"] = .string(packages.hex) }
+        return .object(fields)
     }
 
     /// The key itself.
@@ -92,12 +100,33 @@ public struct StepKey: Hashable, Sendable, Codable {
     }
 
     /// Field-by-field differences from an earlier key, in words a user reads
-    /// ("code changed", "param top_k 3 -> 5", "input data/docs.jsonl changed").
-    public func differences(from old: StepKey, upstreamOf: (String) -> String? = { _ in nil }) -> [String] {
+    /// ("code changed", "param top_k 3 -> 5", "input data/docs.jsonl changed",
+    /// "package scikit-learn 1.6.1 -> 1.7.2" when `packageLists` knows both sets).
+    public func differences(from old: StepKey, upstreamOf: (String) -> String? = { _ in nil },
+                            packageLists: (Digest) -> [String: String]? = { _ in nil }) -> [String] {
         var out: [String] = []
         if format != old.format { out.append("step key format \(old.format) -> \(format)") }
         if lang != old.lang { out.append("lang \(old.lang) -> \(lang)") }
         if interpreter != old.interpreter { out.append("interpreter changed (\(interpreter.joined(separator: " ")))") }
+        if packages != old.packages {
+            if let new = packages, let previous = old.packages, let a = packageLists(previous), let b = packageLists(new) {
+                let changes = Self.mapDifferences(a, b) { name, change in
+                    switch change {
+                    case .added(let v): "package \(name) \(v) added"
+                    case .removed(let v): "package \(name) \(v) removed"
+                    case .changed(let x, let y): "package \(name) \(x) -> \(y)"
+                    }
+                }
+                if changes.isEmpty {
+                    out.append("installed packages changed")
+                } else {
+                    out += changes.prefix(5)
+                    if changes.count > 5 { out.append("and \(changes.count - 5) more package changes") }
+                }
+            } else {
+                out.append("installed packages changed")
+            }
+        }
         if code != old.code { out.append("code changed") }
         if outputs != old.outputs { out.append("declared outputs changed") }
         out += Self.mapDifferences(old.params, params) { name, change in

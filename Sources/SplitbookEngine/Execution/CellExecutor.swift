@@ -23,8 +23,20 @@ public struct CellJob: Sendable {
     public var runID: String
     /// The notebook-wide latency budget (online cells).
     public var notebookBudgetMs: Double?
+    /// The locked environment a Python cell runs in (its `interpreter.command` is that environment's Python).
+    public var environment: EnvironmentRequest?
     /// Called with ("stdout" or "stderr", line) while the cell runs (`--verbose`).
     public var liveOutput: (@Sendable (String, String) -> Void)?
+}
+
+/// A locked environment a job needs built before it can start.
+public struct EnvironmentRequest: Sendable {
+    public var locked: LockedEnvironment
+    public var base: BasePython
+    public var store: EnvironmentStore
+
+    /// Builds the environment unless it is built already (concurrent callers build it once).
+    public func prepare() throws { _ = try store.ensure(locked, base: base) }
 }
 
 /// How running a cell ended.
@@ -105,7 +117,14 @@ public struct CellExecutor: Sendable {
             return fail("cannot prepare the cell's directory: \(error)")
         }
 
-        // 2. Run it.
+        // 2. Run it (in its environment, built now if this is its first use).
+        if let environment = job.environment {
+            do {
+                try environment.prepare()
+            } catch {
+                return fail("cannot build the Python environment of cell '\(id)': \(error)", interrupted: ProcessGroups.shared.isInterrupted)
+            }
+        }
         let follower = job.liveOutput.map { LogFollower(stdout: base + "/stdout", stderr: base + "/stderr", mask: mask, emit: $0) }
         follower?.start()
         let termination = Subprocess.run(Subprocess.Request(

@@ -17,6 +17,10 @@ public final class InterpreterResolver: @unchecked Sendable {
     public struct Resolved: Sendable, Codable, Equatable {
         public var command: [String]
         public var identity: [String]
+        /// Python only: the interpreter itself (what environments are made from).
+        public var python: BasePython?
+        /// Python only: the pins of the distributions it can import, sorted.
+        public var packages: [String]?
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -34,10 +38,14 @@ public final class InterpreterResolver: @unchecked Sendable {
 
     struct ProbeResult: Codable {
         var executable: String
+        var base: String
         var version: String
         var launcher: String
         var launcherStat: String
         var executableStat: String
+        /// The import path's directories and their stats when probed.
+        var watched: [String: String]
+        var packages: [String]
     }
 
     public init(hasher: FileHasher, environment: [String: String], memoURL: URL?) {
@@ -79,10 +87,14 @@ public final class InterpreterResolver: @unchecked Sendable {
         lock.withLock { _ = consulted.insert(path) }
         if language == .python {
             let probe = try probePython(launcher: path)
-            lock.withLock { consulted.formUnion([probe.executable, (probe.executable as NSString).resolvingSymlinksInPath]) }
-            result = Resolved(command: [probe.executable] + argv.dropFirst(),
-                              identity: argv + ["python=\(probe.version)", "executable=\(probe.executable)",
-                                                "digest=\(try digest(probe.executable))"])
+            lock.withLock { consulted.formUnion([probe.executable, (probe.executable as NSString).resolvingSymlinksInPath] + probe.watched.keys) }
+            let identity = ["python=\(probe.version)", "executable=\(probe.executable)", "digest=\(try digest(probe.executable))"]
+            // Environments are made from the interpreter itself, not from a virtual environment on PATH.
+            let base = ["python=\(probe.version)", "executable=\(probe.base)", "digest=\(try digest(probe.base))"]
+            lock.withLock { _ = consulted.insert(probe.base) }
+            result = Resolved(command: [probe.executable] + argv.dropFirst(), identity: argv + identity,
+                              python: BasePython(executable: probe.base, version: probe.version, identity: base),
+                              packages: probe.packages)
         } else {
             let real = (path as NSString).resolvingSymlinksInPath
             lock.withLock { _ = consulted.insert(real) }
@@ -104,29 +116,24 @@ public final class InterpreterResolver: @unchecked Sendable {
         let steering = ["PATH", "PYENV_VERSION", "VIRTUAL_ENV", "CONDA_PREFIX"].map { "\($0)=\(environment[$0] ?? "")" }
         let key = ([launcher] + steering).joined(separator: "\u{0}")
         if let cached = lock.withLock({ memo[key] }), cached.launcherStat == Self.statText(launcher),
-           cached.executableStat == Self.statText(cached.executable) {
+           cached.executableStat == Self.statText(cached.executable),
+           cached.watched.allSatisfy({ Self.statText($0.key) == $0.value }) {
             return cached
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher)
-        process.arguments = ["-c", "import sys; print(sys.executable); print(sys.version.split()[0])"]
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        // The cells' own environment decides the import path (HOME: the user site directory).
+        var probeEnvironment: [String: String] = [:]
+        for name in ["PATH", "HOME", "LANG", "PYENV_VERSION"] { probeEnvironment[name] = environment[name] }
+        let inventory: PackageInventory
         do {
-            try process.run()
+            inventory = try PackageInventory.read(python: launcher, environment: probeEnvironment, modules: false)
         } catch {
-            throw Failure(description: "cannot start \(launcher): \(error)")
+            throw Failure(description: "\(launcher) did not say which Python it is: \(error)")
         }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let lines = output.split(separator: "\n").map(String.init)
-        guard process.terminationStatus == 0, lines.count >= 2 else {
-            throw Failure(description: "\(launcher) did not say which Python it is (exit \(process.terminationStatus))")
-        }
-        let result = ProbeResult(executable: lines[0], version: lines[1], launcher: launcher,
-                                 launcherStat: Self.statText(launcher), executableStat: Self.statText(lines[0]))
+        var watched: [String: String] = [:]
+        for directory in inventory.watched { watched[directory] = Self.statText(directory) }
+        let result = ProbeResult(executable: inventory.executable, base: inventory.base, version: inventory.version, launcher: launcher,
+                                 launcherStat: Self.statText(launcher), executableStat: Self.statText(inventory.executable),
+                                 watched: watched, packages: inventory.packages.map(\.pin))
         lock.withLock {
             memo[key] = result
             dirty = true

@@ -47,6 +47,7 @@ public final class OnlineChain: @unchecked Sendable {
                                          durable: false)
                 }
                 do {
+                    try job.environment?.prepare()
                     workers.append(try OnlineWorker(command: job.interpreter.command, script: executor.scriptPath(base, job),
                                                     driver: python ? base + "/" + PythonWorkerDriver.fileName : nil,
                                                     directory: base + "/work", environment: executor.environment(for: job, base: base),

@@ -28,16 +28,19 @@ public struct ServingPlan: Sendable {
 
     /// Builds the plan of a checked notebook against a registry. `name`
     /// overrides the notebook's name (a bundle's notebook.yaml is named in its contract.json).
-    public static func make(file: NotebookFile, workspace: Workspace, registry: ArtifactRegistry,
-                            environment: [String: String], name: String? = nil) throws -> ServingPlan {
+    public static func make(file: NotebookFile, workspace: Workspace, registry: ArtifactRegistry, environment: [String: String],
+                            name: String? = nil, progress: (@Sendable (EnvironmentProgress) -> Void)? = nil) throws -> ServingPlan {
         guard let notebook = file.check.notebook, let graph = file.check.graph else {
             throw RunUsageError(description: "the notebook has errors")
         }
         let params = try NotebookRunner.resolveParams(notebook, overrides: [:])
+        let interpreters = InterpreterResolver(hasher: workspace.hasher, environment: environment, memoURL: workspace.interpretersURL)
+        let store = EnvironmentStore(workspace: workspace, environment: environment)
+        store.progress = progress
+        let environments = try NotebookEnvironments.prepare(file, notebook: notebook, interpreters: interpreters, store: store, mode: .readOnly)
         var builder = KeyBuilder(notebook: notebook, directory: file.directory, graph: graph, params: params, workspace: workspace,
-                                 interpreters: InterpreterResolver(hasher: workspace.hasher, environment: environment,
-                                                                   memoURL: workspace.interpretersURL),
-                                 callerEnvironment: environment, registry: registry)
+                                 interpreters: interpreters, callerEnvironment: environment, registry: registry,
+                                 environments: environments, store: store, packageLists: PackageLists(workspace: workspace))
         builder.registryOnly = true
         var endpoints: [Endpoint] = []
         var artifacts: [String: Artifact] = [:]

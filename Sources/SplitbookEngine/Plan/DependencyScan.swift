@@ -27,12 +27,12 @@ struct DependencyScan {
         if !forced, cell.cache {
             (facts.stored, facts.damage) = stored(id, key: facts.key, previous: previous, outputs: Set(cell.outputs.map(\.value.rawValue)))
         }
-        let (workspace, graph, now) = (self.workspace, self.graph, job.key)
+        let (workspace, graph, now, lists) = (self.workspace, self.graph, job.key, keys.packageLists)
         facts.changes = {
             guard let previous, let old = workspace.entry(previous.key) else { return [] }
-            return now.differences(from: old.components) { path in
+            return now.differences(from: old.components, upstreamOf: { path in
                 graph.producers[RelativePath(normalized: path)].map { graph.cells[$0].id.value.rawValue }
-            }
+            }, packageLists: lists.load)
         }
         return (job, facts)
     }

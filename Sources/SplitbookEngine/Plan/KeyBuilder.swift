@@ -12,6 +12,10 @@ struct KeyBuilder {
     let interpreters: InterpreterResolver
     let callerEnvironment: [String: String]
     let registry: ArtifactRegistry
+    /// The locked environments of the notebook's Python cells, where they are built, and the package lists behind keys.
+    let environments: NotebookEnvironments
+    let store: EnvironmentStore
+    let packageLists: PackageLists
     /// Resolve every `uses` in the registry (serving: there is no run to take publications from).
     var registryOnly = false
 
@@ -81,12 +85,30 @@ struct KeyBuilder {
         var secrets: [String: String] = [:]
         for secret in cell.secrets { secrets[secret.value] = callerEnvironment[secret.value] ?? "" }
 
-        let interpreter = try interpreters.resolve(language: cell.language, interpreter: cell.interpreter)
+        var interpreter = try interpreters.resolve(language: cell.language, interpreter: cell.interpreter)
+        var packages: Digest?
+        var environment: EnvironmentRequest?
+        if let assignment = environments.assignment(for: cell.id.value) {
+            if let locked = assignment.locked {
+                packages = locked.digest
+                packageLists.record(locked.packages.map(\.pin), as: locked.digest)
+                interpreter = InterpreterResolver.Resolved(command: [store.python(for: locked, base: assignment.base)] + cell.command.dropFirst(),
+                                                           identity: ["environment"] + assignment.base.identity, python: assignment.base)
+                environment = EnvironmentRequest(locked: locked, base: assignment.base, store: store)
+            } else {
+                // Not locked yet (`status` before the run that locks it): a key no result can have.
+                packages = Digest.of("splitbook-unlocked\n" + assignment.requirements.texts.joined(separator: "\n"))
+            }
+        } else if let pins = interpreter.packages {
+            packages = PackageLists.fingerprint(pins)
+            packageLists.record(pins, as: packages!)
+        }
         let key = StepKey(lang: cell.language.description, interpreter: interpreter.identity, code: Digest.of(script),
                           outputs: cell.outputs.map(\.value.rawValue), params: cellParams.mapValues(\.canonicalJSON),
-                          env: env, inputs: inputDigests, needs: needs, uses: uses)
+                          env: env, inputs: inputDigests, needs: needs, uses: uses, packages: packages)
         return CellJob(notebook: notebook.name, cell: cell, key: key, interpreter: interpreter, script: script, params: cellParams,
-                       env: env, secrets: secrets, inputs: inputs, runID: runID, notebookBudgetMs: notebook.latencyBudgetMs)
+                       env: env, secrets: secrets, inputs: inputs, runID: runID, notebookBudgetMs: notebook.latencyBudgetMs,
+                       environment: environment)
     }
 }
 

@@ -12,10 +12,13 @@ public protocol RunObserver: AnyObject {
     var wantsLiveOutput: Bool { get }
     /// The run finished but something that only records it (state, history, report) could not be written.
     func recordingFailed(_ message: String)
+    /// A Python environment is being locked or built (CONTRACT §10: that can take minutes).
+    func environmentProgress(_ event: EnvironmentProgress)
 }
 
 extension RunObserver {
     public func recordingFailed(_ message: String) {}
+    public func environmentProgress(_ event: EnvironmentProgress) {}
 }
 
 /// Runs a notebook's offline cells as cached steps (CONTRACT §2, §3): in
@@ -73,8 +76,13 @@ public final class NotebookRunner {
     private func perform(executing: Bool, observer: RunObserver?,
                          finish: (RunReport, [String]?) -> Void) throws -> (report: RunReport, keys: [String: StepKey]) {
         let (notebook, graph, params, selected) = try validatedRequest()
+        let progress: (@Sendable (EnvironmentProgress) -> Void)? = observer.map { observer in
+            let box = UncheckedObserver(observer)
+            return { box.observer.environmentProgress($0) }
+        }
         let session = try RunSession(file: file, notebook: notebook, graph: graph, params: params, options: options,
-                                     environment: callerEnvironment, executing: executing) { observer?.waitingForLock(holder: $0) }
+                                     environment: callerEnvironment, executing: executing,
+                                     onWait: { observer?.waitingForLock(holder: $0) }, progress: progress)
         observer?.runStarted(notebook: notebook, runID: session.runID)
         let executor = CellExecutor(workspace: session.workspace, callerEnvironment: callerEnvironment)
         defer { executor.slots.removeAll() }
@@ -116,4 +124,11 @@ public final class NotebookRunner {
         }
         return (notebook, graph, params, selected)
     }
+}
+
+/// Lets environment builds (on the cells' threads) report to the run's observer,
+/// which serialises its own output.
+private struct UncheckedObserver: @unchecked Sendable {
+    let observer: RunObserver
+    init(_ observer: RunObserver) { self.observer = observer }
 }

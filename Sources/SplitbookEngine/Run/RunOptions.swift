@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var outputs: URL = URL(fileURLWithPath: "outputs")
     /// The artifact registry (`--registry`, `SPLITBOOK_REGISTRY`, default `outputs/registry`).
     public var registry: URL = URL(fileURLWithPath: "outputs/registry")
+    /// `--locked`: a lock file that does not cover the `python:` blocks is an error, never rewritten.
+    public var locked = false
 
     public init() {}
 }

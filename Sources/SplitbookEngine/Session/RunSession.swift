@@ -15,6 +15,8 @@ final class RunSession {
     let workspace: Workspace
     let registry: ArtifactRegistry
     let interpreters: InterpreterResolver
+    /// The Python cells' locked environments (the lock brought up to date first when executing).
+    let environments: NotebookEnvironments
     let keys: KeyBuilder
     let runID: String
     let started = Date()
@@ -26,7 +28,8 @@ final class RunSession {
     private let workspaceDirectory: String
 
     init(file: NotebookFile, notebook: Notebook, graph: CellGraph, params: [String: JSONValue], options: RunOptions,
-         environment: [String: String], executing: Bool, onWait: (String) -> Void) throws {
+         environment: [String: String], executing: Bool, onWait: (String) -> Void,
+         progress: (@Sendable (EnvironmentProgress) -> Void)? = nil) throws {
         self.file = file
         self.notebook = notebook
         self.graph = graph
@@ -38,8 +41,14 @@ final class RunSession {
         runID = Self.newRunID(after: RunHistory(workspace: workspace).lastRunID(notebook.name))
         registry = ArtifactRegistry(root: options.registry)
         interpreters = InterpreterResolver(hasher: workspace.hasher, environment: environment, memoURL: workspace.interpretersURL)
+        let store = EnvironmentStore(workspace: workspace, environment: environment)
+        store.progress = progress
+        environments = try NotebookEnvironments.prepare(file, notebook: notebook, interpreters: interpreters, store: store,
+                                                        mode: executing ? (options.locked ? .locked : .refresh) : .readOnly)
+        for change in environments.changes { progress?(.finished("\(environments.lockPath): \(change)")) }
         keys = KeyBuilder(notebook: notebook, directory: file.directory, graph: graph, params: params, workspace: workspace,
-                          interpreters: interpreters, callerEnvironment: environment, registry: registry)
+                          interpreters: interpreters, callerEnvironment: environment, registry: registry,
+                          environments: environments, store: store, packageLists: PackageLists(workspace: workspace))
         initialState = NotebookState.load(from: workspace.stateURL(notebook.name))
         state = initialState
         workspaceDirectory = workspace.notebookDirectory(notebook.name).path
@@ -133,7 +142,7 @@ final class RunSession {
         let root = file.directory.path
         var files = [URL(fileURLWithPath: file.source.path).path, workspace.stateURL(notebook.name).path,
                      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]]
-        files += interpreters.consultedFiles
+        files += interpreters.consultedFiles + environments.files
         for node in nodes {
             let cell = graph.cells[node]
             if case .file(let path) = cell.source { files.append(root + "/" + path.value.rawValue) }

@@ -32,16 +32,19 @@ public struct CacheCollector: Sendable {
         public var objectsRemoved = 0
         public var bytesFreed: Int64 = 0
         public var runsRemoved = 0
+        public var environmentsRemoved = 0
     }
 
     /// Keeps the results of each notebook's last `keepLast` runs (and its current
     /// state); removes every other cache entry, run record and unreferenced
     /// object, the spare files, the damaged objects moved aside, and what
-    /// dead runs left behind. Call with the lock held.
+    /// dead runs left behind; and the workspace's Python environments (and
+    /// package lists) that no kept entry ran in. Call with the lock held.
     /// `extraRoots` are objects kept regardless (e.g. registry artifacts).
     public func collect(keepLast: Int, extraRoots: Set<Digest> = []) throws -> Collected {
         var keptKeys = Set<Digest>()
         var keptObjects = extraRoots
+        var keptPackages = Set<Digest>()
         let history = RunHistory(workspace: workspace)
         var result = Collected()
         let stateDir = workspace.meta.appendingPathComponent("state")
@@ -68,6 +71,7 @@ public struct CacheCollector: Sendable {
             if let key = Digest(hex: String(name.dropLast(5))), name.hasSuffix(".json"), keptKeys.contains(key),
                workspace.entryURL(key).path == path, let entry = workspace.entry(key) {
                 keptObjects.formUnion(entry.objects)
+                if let packages = entry.components.packages { keptPackages.insert(packages) }
                 for item in entry.outputs.values where item.kind == .tree {
                     if let tree = workspace.store.tree(item.digest) {
                         for case .file(_, let digest, _) in tree.entries { keptObjects.insert(digest) }
@@ -103,7 +107,25 @@ public struct CacheCollector: Sendable {
         workspace.store.ledger.forget(paths: removedObjects)
         workspace.store.saveLedger()
         workspace.removeAbandonedFiles()
+        result.environmentsRemoved = collectEnvironments(keeping: keptPackages)
         return result
+    }
+
+    /// Removes the workspace's own environments (not a shared `SPLITBOOK_ENVS`
+    /// one, which other workspaces use) and package lists that no kept entry
+    /// refers to, and environments whose builder died.
+    private func collectEnvironments(keeping kept: Set<Digest>) -> Int {
+        let store = EnvironmentStore(workspace: workspace, environment: [:])
+        store.sweep()
+        var removed = 0
+        for (directory, marker) in store.environments() where !kept.contains(marker.locked.digest) {
+            FileTree.remove(directory.path)
+            unlink(store.root.path + "/.lock-" + directory.lastPathComponent)
+            removed += 1
+        }
+        let lists = workspace.meta.appendingPathComponent("packages").path
+        for name in FileTree.names(in: lists) ?? [] where Digest(hex: name).map(kept.contains) != true { unlink(lists + "/" + name) }
+        return removed
     }
 
     private func forEachFile(in directory: URL, _ body: (String, Int64) -> Void) {

@@ -106,6 +106,17 @@ extension Diagnostic {
                                                   snippet: "lang: \(name)\ninterpreter: [\(name)]")])
     }
 
+    static func pythonNotPython(cell: CellID, language: String, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.pythonNotPython, "cell '\(cell)' is lang \(language), but 'python' sets the packages of Python cells", at: range,
+                   notes: [Note("remove 'python' from this cell, or make it a Python cell with 'lang: python'")])
+    }
+
+    static func missingRequirementsFile(_ path: RelativePath, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.missingSource, "requirements file '\(path)' does not exist", at: range,
+                   notes: [Note("paths are relative to the notebook's directory; or list the requirements inline:",
+                                snippet: "python:\n  requirements: [numpy>=2]")])
+    }
+
     static func codeAndFile(cell: CellID, code: SourceRange, file: SourceRange) -> Diagnostic {
         Diagnostic(.codeAndFile, "cell '\(cell)' has both 'code' and 'file'; give exactly one", at: file,
                    notes: [Note("'code' is given here", at: code)])

@@ -89,6 +89,12 @@ public enum DiagnosticKind: String, Sendable, Equatable, CaseIterable {
     case unpublishedArtifact = "unpublished-artifact"
     case onlineWithoutSample = "online-without-sample"
     case latencyOverBudget = "latency-over-budget"
+    // Environments (CONTRACT §10)
+    case invalidRequirement = "invalid-requirement"
+    case pythonNotPython = "python-not-python"
+    case unlockedImport = "unlocked-import"
+    case lockOutOfDate = "lock-out-of-date"
+    case installFailed = "install-failed"
 }
 
 extension Unicode.Scalar {

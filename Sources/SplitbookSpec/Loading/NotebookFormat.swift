@@ -23,6 +23,8 @@ public enum NotebookFormat {
               summary: "Environment variables for every cell (part of every step key)."),
         Field(name: "latency_budget_ms", type: .number(exclusiveMinimum: 0),
               summary: "Latency budget for online cells in milliseconds (default 200)."),
+        Field(name: "python", type: .python,
+              summary: "The packages Python cells import: {requirements: [...] or a file, version: \"3.11\"}; locked in NAME.lock."),
         Field(name: "cells", type: .cells, summary: "The notebook's markdown and code cells, in order."),
     ]
 
@@ -63,6 +65,14 @@ public enum NotebookFormat {
         Field(name: "cache", type: .boolean, summary: "false: always rerun (live data)."),
         Field(name: "latency_budget_ms", type: .number(exclusiveMinimum: 0),
               summary: "Latency budget for this online cell in milliseconds."),
+        Field(name: "python", type: .python, summary: "Python cells only: this cell's own packages, replacing the notebook's `python`."),
+    ]
+
+    /// The keys of a `python:` block.
+    public static let pythonFields: [Field] = [
+        Field(name: "requirements", type: .requirements,
+              summary: "Required: a list of requirement specifiers (`numpy>=2`), or the path of a requirements file."),
+        Field(name: "version", type: .string(.pythonVersion), summary: "The Python version the environment needs, e.g. \"3.11\"."),
     ]
 }
 
@@ -84,6 +94,10 @@ public indirect enum FieldType: Sendable {
     case json
     /// The list of cells.
     case cells
+    /// A `python:` block (`pythonFields`).
+    case python
+    /// A list of requirement specifiers, or the path of a requirements file.
+    case requirements
 
     /// The type in words, for "must be ..." messages.
     public var phrase: String {
@@ -101,6 +115,8 @@ public indirect enum FieldType: Sendable {
         case .scalar: return "a string, number or boolean"
         case .json: return "a JSON value"
         case .cells: return "a list of cells"
+        case .python: return "a mapping with 'requirements' and optionally 'version'"
+        case .requirements: return "a list of requirements (like numpy>=2) or the path of a requirements file"
         }
     }
 

@@ -70,6 +70,7 @@ struct NotebookDecoder {
         if let node = fields["latency_budget_ms"], check(node, .number(exclusiveMinimum: 0), what: "'latency_budget_ms'") {
             notebook.latencyBudgetMs = number(node)
         }
+        if let node = fields["python"] { notebook.python = python(node, owner: "the notebook") }
         guard let cellsNode = fields["cells"] else {
             diagnostics.append(.missingKey("cells", in: "the notebook", at: SourceRange(root.range.start),
                                            snippet: "cells:\n  - id: hello\n    code: echo hello"))
@@ -160,7 +161,32 @@ struct NotebookDecoder {
         if let node = typed("timeout") { cell.timeout = number(node) }
         if let node = typed("cache") { cell.cache = node.scalar!.resolved == .bool(true) }
         if let node = typed("latency_budget_ms") { cell.latencyBudgetMs = number(node) }
+        if let node = fields["python"] { cell.python = python(node, owner: "cell '\(cell.id.value)'") }
         return .code(cell)
+    }
+
+    /// A `python:` block; nil (with diagnostics) when it is malformed.
+    private mutating func python(_ node: YAMLNode, owner: String) -> PythonSpec? {
+        guard check(node, .python, what: "'python' in \(owner)") else { return nil }
+        let fields = entries(of: node, fields: NotebookFormat.pythonFields, context: .python(owner))
+        guard let requirementsNode = fields["requirements"] else {
+            diagnostics.append(.missingKey("requirements", in: "the python block of \(owner)", at: SourceRange(node.range.start),
+                                           snippet: "python:\n  requirements: [numpy>=2]"))
+            return nil
+        }
+        let requirementsValid = check(requirementsNode, .requirements, what: "'requirements' in \(owner)")
+        var version: Located<String>?
+        if let node = fields["version"], check(node, .string(.pythonVersion), what: "'version' in the python block of \(owner)") {
+            version = located(node)
+        }
+        guard requirementsValid, version != nil || fields["version"] == nil else { return nil }
+        let requirements: PythonSpec.Requirements
+        if case .sequence(let items) = requirementsNode.kind {
+            requirements = .list(items.map(located))
+        } else {
+            requirements = .file(path(requirementsNode))
+        }
+        return PythonSpec(requirements: requirements, version: version, keyRange: node.range)
     }
 
     /// `sample: VALUE` is one request; `sample: {samples: [A, B]}` is several.
@@ -289,6 +315,18 @@ struct NotebookDecoder {
             guard case .sequence = node.kind else {
                 return diagnostics.append(.wrongType(what: what, expected: type.phrase, found: node))
             }
+        case .python:
+            guard case .mapping = node.kind else {
+                return diagnostics.append(.wrongType(what: what, expected: type.phrase, found: node))
+            }
+        case .requirements:
+            if case .sequence = node.kind {
+                checkInto(node, .list(.string(.requirement), minItems: 0), what: what)
+            } else if case .string? = resolved {
+                checkInto(node, .string(.relativePath), what: what)
+            } else {
+                diagnostics.append(.wrongType(what: what, expected: type.phrase, found: node, listFix: true))
+            }
         }
     }
 
@@ -349,9 +387,11 @@ enum LoadContext {
     case topLevel
     case markdownCell
     case codeCell(String)
+    case python(String)
 
     var phrase: String {
         switch self {
+        case .python(let owner): "in the python block of \(owner)"
         case .topLevel: "at the top level of the notebook"
         case .markdownCell: "in a markdown cell"
         case .codeCell(let name): "in \(name)"

@@ -11,6 +11,9 @@ public struct ValuePattern: Sendable {
     let kind: DiagnosticKind
     /// Returns nil when `value` follows the rule, else why it does not.
     let problem: @Sendable (String) -> String?
+
+    /// Nil when `value` follows the rule, else why it does not ("is not a valid cell id").
+    public func check(_ value: String) -> String? { problem(value) }
 }
 
 extension ValuePattern {
@@ -60,6 +63,22 @@ extension ValuePattern {
         kind: .invalidPath,
         problem: { pathProblem($0) })
 
+    /// `version:` in a `python:` block: a major.minor version, optionally with the patch.
+    public static let pythonVersion = ValuePattern(
+        noun: "Python version",
+        rule: "a Python version such as \"3.11\" or \"3.11.9\"",
+        regex: "^3\\.[0-9]{1,2}(\\.[0-9]{1,3})?$",
+        kind: .invalidValue,
+        problem: { isPythonVersion($0) ? nil : "is not a Python version (write it quoted, like \"3.11\")" })
+
+    /// One requirement specifier (PEP 508), as `pip install` takes it; installer options are not requirements.
+    public static let requirement = ValuePattern(
+        noun: "requirement",
+        rule: "a requirement specifier such as numpy>=2 or scikit-learn==1.7.*",
+        regex: "^[A-Za-z0-9][^\\n\\r]*$",
+        kind: .invalidRequirement,
+        problem: { requirementProblem($0) })
+
     /// Parses `name`, `name@3`, `name@v3` or `name@alias`.
     public static func parseArtifactReference(_ text: String) -> ArtifactReference? {
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
@@ -89,6 +108,25 @@ extension ValuePattern {
         if path.contains("\\") || path.contains("\0") { return "contains a backslash or NUL character" }
         if normalize(path).rawValue.isEmpty { return "names the directory itself" }
         return nil
+    }
+
+    private static func isPythonVersion(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count >= 2 && parts.count <= 3 && parts[0] == "3"
+            && parts.dropFirst().allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.utf8.allSatisfy(isDigit) }
+    }
+
+    private static func requirementProblem(_ s: String) -> String? {
+        if s.hasPrefix("-") {
+            return "is an installer option, not a requirement (set PIP_INDEX_URL or UV_INDEX_URL in the environment for another index)"
+        }
+        let first = s.utf8.first ?? 0
+        guard isAlpha(first) || isDigit(first) else {
+            return "<>=!~".utf8.contains(first)
+                ? "is not a requirement: in a [flow, list] a comma ends the item, so quote a range: 'numpy>=1.26,<3'"
+                : "does not start with a package name"
+        }
+        return s.contains(where: \.isNewline) ? "spans several lines; give one requirement per item" : nil
     }
 
     private static func isArtifactName(_ s: String) -> Bool {

@@ -102,6 +102,8 @@ public struct CodeCell: Sendable {
     /// False for cells that must always rerun (live data).
     public var cache = true
     public var latencyBudgetMs: Double?
+    /// This cell's own `python:` block, replacing the notebook's.
+    public var python: PythonSpec?
     /// The range of each key present in the cell's mapping, for diagnostics that
     /// point at a whole entry (`publish:`) rather than one value.
     public var keyRanges: [String: SourceRange] = [:]

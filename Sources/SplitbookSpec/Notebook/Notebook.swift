@@ -13,11 +13,19 @@ public struct Notebook: Sendable {
     public var env: [EnvVariable]
     /// The notebook-wide latency budget for online cells, in milliseconds.
     public var latencyBudgetMs: Double?
+    /// The packages every Python cell runs with, unless the cell names its own.
+    public var python: PythonSpec?
     public var cells: [Cell]
 
     /// The code cells in notebook order.
     public var codeCells: [CodeCell] {
         cells.compactMap { if case .code(let c) = $0 { c } else { nil } }
+    }
+
+    /// The `python:` block a cell runs with: its own, else the notebook's;
+    /// nil for cells in other languages and for notebooks without one.
+    public func pythonSpec(of cell: CodeCell) -> PythonSpec? {
+        cell.language == .python ? cell.python ?? python : nil
     }
 
     /// The default budget when neither the notebook nor the cell sets one.

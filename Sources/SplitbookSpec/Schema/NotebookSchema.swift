@@ -73,6 +73,11 @@ public enum NotebookSchema {
             return ["type": .array([.string("string"), .string("number"), .string("boolean")])]
         case .json:
             return [:]
+        case .python:
+            return object(fields: NotebookFormat.pythonFields, required: ["requirements"])
+        case .requirements:
+            return ["oneOf": .array([.object(schema(for: .list(.string(.requirement), minItems: 0))),
+                                     .object(schema(for: .string(.relativePath)))])]
         case .cells:
             return ["type": .string("array"),
                     "items": .object(["anyOf": .array([.object(["$ref": .string("#/$defs/markdownCell")]),

@@ -31,8 +31,16 @@ public struct NotebookValidator: Sendable {
         var firstPublish: [ArtifactName: (CellID, SourceRange)] = [:]
 
         for env in notebook.env { out += reserved(env.name) }
+        out += requirementsFile(notebook.python)
         for cell in cells {
             let id = cell.id.value
+            if let python = cell.python {
+                if cell.language == .python {
+                    out += requirementsFile(python)
+                } else {
+                    out.append(.pythonNotPython(cell: id, language: cell.language.description, at: cell.keyRanges["python"] ?? python.keyRange))
+                }
+            }
             if let first = firstID[id] {
                 out.append(.duplicateCellID(id, at: cell.id.range, first: first))
             } else {
@@ -116,6 +124,12 @@ public struct NotebookValidator: Sendable {
             }))
         }
         return out
+    }
+
+    /// A requirements file that does not exist.
+    private func requirementsFile(_ python: PythonSpec?) -> [Diagnostic] {
+        guard case .file(let file)? = python?.requirements, !context.sourceExists(file.value) else { return [] }
+        return [.missingRequirementsFile(file.value, at: file.range)]
     }
 
     private func reserved(_ name: Located<String>) -> [Diagnostic] {
