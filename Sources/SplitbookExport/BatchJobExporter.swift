@@ -6,6 +6,7 @@ import SplitbookSpec
 /// (CONTRACT §7):
 ///
 ///     notebook.yaml      the offline cells as a notebook of their own
+///     notebook.lock, requirements/KEY.txt   the Python cells' locked packages (see `HalfEnvironments`)
 ///     <sources>          the files those cells read, at their paths
 ///     run.sh             the job without splitbook (see `BatchJobScript`)
 ///     support/splitbook.py   the helper module Python cells import
@@ -26,16 +27,19 @@ public struct BatchJobExporter {
         guard let notebook = file.check.notebook, let graph = file.check.graph else { throw ExportError("the notebook has errors") }
         let half = NotebookHalf(.offline, notebook: notebook, graph: graph)
         guard !half.nodes.isEmpty else { throw ExportError("\(file.source.path) has no offline cells: there is no batch job to export") }
+        let environments = try HalfEnvironments.make(file: file, half: half)
         var out = try ExportDirectory(target: target, kind: "offline \(notebook.name)")
         do {
-            try out.write(half.yaml, to: "notebook.yaml")
+            try out.write(half.yaml(environments), to: "notebook.yaml")
+            try environments.write(into: &out)
             for source in half.sources { try out.copy(file.directory.appendingPathComponent(source.rawValue), to: source.rawValue) }
-            let script = BatchJobScript(notebook: notebook, graph: graph, nodes: half.nodes, params: half.params)
+            let script = BatchJobScript(notebook: notebook, graph: graph, nodes: half.nodes, params: half.params, environments: environments)
             try out.write(script.text, to: "run.sh", executable: true)
             if half.codeCells.contains(where: { $0.language == .python }) {
                 try out.write(PythonHelper.source, to: "support/" + PythonHelper.fileName)
             }
-            try out.write(DeploymentManifests.offlineDockerfile(notebook: notebook.name, cells: half.codeCells), to: "Dockerfile")
+            try out.write(DeploymentManifests.offlineDockerfile(notebook: notebook.name, cells: half.codeCells, environments: environments),
+                          to: "Dockerfile")
             try out.write(DeploymentManifests.dockerignore, to: ".dockerignore")
             try out.write(DeploymentManifests.cronJob(notebook: notebook.name, params: half.params, schedule: schedule), to: "cronjob.yaml")
             try out.write(DeploymentManifests.workflow(notebook: notebook.name, graph: graph, nodes: half.nodes, params: half.params),

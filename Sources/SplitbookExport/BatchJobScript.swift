@@ -23,6 +23,8 @@ struct BatchJobScript {
     let nodes: [Int]
     /// The params the offline cells see, with their defaults.
     let params: [Param]
+    /// The locked environments the Python cells run in.
+    let environments: HalfEnvironments
 
     var text: String { Self.template.render(context) }
 
@@ -35,6 +37,21 @@ struct BatchJobScript {
         /// The cell ids, in order, as plain text and as shell words.
         let cellList: String
         let cellWords: String
+        let environments: [EnvironmentContext]
+        /// (Mustache reads stored properties only.)
+        let hasEnvironments: Bool
+    }
+
+    /// A locked environment: the variable naming its Python and the pins it must hold.
+    struct EnvironmentContext {
+        let variable: String
+        let pinsFile: String
+        let cellList: String
+        /// Spaces that line the header's descriptions up.
+        let alignment: String
+        let padding: String
+        /// `PYTHON_KEY=${PYTHON_KEY:-python3}` (braces Mustache cannot write).
+        let assignment: String
     }
 
     struct ParamContext {
@@ -84,7 +101,15 @@ struct BatchJobScript {
         let names = functionNames(ids)
         return Context(notebookName: notebook.name, notebookWord: Self.quote(notebook.name), params: params.map(paramContext),
                        cells: zip(nodes, names).map { cellContext($0, functionName: $1) },
-                       cellList: ids.joined(separator: " "), cellWords: ids.map(Self.quote).joined(separator: " "))
+                       cellList: ids.joined(separator: " "), cellWords: ids.map(Self.quote).joined(separator: " "),
+                       environments: environments.entries.map { entry in
+                           EnvironmentContext(variable: entry.variable, pinsFile: entry.pinsFile,
+                                              cellList: entry.cells.map(\.rawValue).joined(separator: ", "),
+                                              alignment: String(repeating: " ", count: max(1, 21 - entry.variable.count)),
+                                              padding: String(repeating: " ", count: 21),
+                                              assignment: "\(entry.variable)=${\(entry.variable):-python3}")
+                       },
+                       hasEnvironments: !environments.entries.isEmpty)
     }
 
     /// A shell function name for each cell id: `-` becomes `_`, and a name already
@@ -180,9 +205,15 @@ struct BatchJobScript {
             env: (notebook.env + cell.env).map { EnvContext(name: $0.name.value, valueWord: Self.quote($0.value)) },
             visibleParams: visible.map(paramContext), python: cell.language == .python,
             timeoutSeconds: cell.timeout.map { Int($0.rounded(.up)) },
-            command: (cell.command.map(Self.quote) + [script.quoted]).joined(separator: " "),
+            command: (command(cell) + [script.quoted]).joined(separator: " "),
             outputs: cell.outputs.map { Self.quote($0.value.rawValue) },
             publish: cell.publish.map { PublishContext(artifactWord: Self.quote($0.artifact.value.rawValue), pathWord: Self.quote($0.path.value.rawValue)) })
+    }
+
+    /// The cell's interpreter as shell words; a Python cell with an environment runs its Python.
+    private func command(_ cell: CodeCell) -> [String] {
+        guard let entry = environments.entry(for: cell.id.value) else { return cell.command.map(Self.quote) }
+        return ["\"$\(entry.variable)\""] + cell.command.dropFirst().map(Self.quote)
     }
 
     private func heredocDelimiter(for code: String) -> String {

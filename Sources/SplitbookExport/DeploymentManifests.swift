@@ -17,14 +17,24 @@ enum DeploymentManifests {
         let otherCommands: [String]
     }
 
-    static func baseImage(for cells: [CodeCell]) -> BaseImage {
+    /// Python's official image of the version the notebook's environments were
+    /// locked with (`python:3.11.7-slim`), else of 3.11; Swift's when a cell is Swift.
+    static func baseImage(for cells: [CodeCell], interpreter: String?) -> BaseImage {
         let languages = Set(cells.map(\.language.description))
         let others = cells.compactMap { cell -> String? in
             if case .other = cell.language { return cell.command.first } else { return nil }
         }
         let swift = languages.contains("swift")
-        return BaseImage(from: swift ? "swift:6.0-jammy" : "python:3.11-slim", installPython: swift && languages.contains("python"),
+        return BaseImage(from: swift ? "swift:6.0-jammy" : "python:\(interpreter ?? "3.11")-slim", installPython: swift && languages.contains("python"),
                          otherCommands: Set(others).sorted())
+    }
+
+    /// A locked environment the image installs, in a virtual environment of its own.
+    struct EnvironmentImage {
+        let pinsFile: String
+        let path: String
+        let variable: String
+        let cells: String
     }
 
     /// What the Dockerfile templates are rendered with.
@@ -35,9 +45,17 @@ enum DeploymentManifests {
         let from: String
         let installPython: Bool
         let otherCommands: [String]
+        let environments: [EnvironmentImage]
+        /// (Mustache reads stored properties only.)
+        let hasEnvironments: Bool
 
-        init(notebook: String, cells: [CodeCell]) {
-            let image = DeploymentManifests.baseImage(for: cells)
+        init(notebook: String, cells: [CodeCell], environments: HalfEnvironments) {
+            let image = DeploymentManifests.baseImage(for: cells, interpreter: environments.interpreter)
+            self.environments = environments.entries.map {
+                EnvironmentImage(pinsFile: $0.pinsFile, path: $0.imagePath, variable: $0.variable,
+                                 cells: $0.cells.map(\.rawValue).joined(separator: ", "))
+            }
+            hasEnvironments = !environments.entries.isEmpty
             self.notebook = notebook
             dns = NotebookHalf.dnsName(notebook)
             port = DeploymentManifests.port
@@ -47,12 +65,12 @@ enum DeploymentManifests {
         }
     }
 
-    static func offlineDockerfile(notebook: String, cells: [CodeCell]) -> String {
-        offlineDockerfileTemplate.render(ImageContext(notebook: notebook, cells: cells))
+    static func offlineDockerfile(notebook: String, cells: [CodeCell], environments: HalfEnvironments) -> String {
+        offlineDockerfileTemplate.render(ImageContext(notebook: notebook, cells: cells, environments: environments))
     }
 
-    static func onlineDockerfile(notebook: String, cells: [CodeCell]) -> String {
-        onlineDockerfileTemplate.render(ImageContext(notebook: notebook, cells: cells))
+    static func onlineDockerfile(notebook: String, cells: [CodeCell], environments: HalfEnvironments) -> String {
+        onlineDockerfileTemplate.render(ImageContext(notebook: notebook, cells: cells, environments: environments))
     }
 
     static let dockerignore = "work/\nregistry/\n"

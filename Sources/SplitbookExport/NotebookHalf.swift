@@ -61,8 +61,10 @@ struct NotebookHalf {
 
     var codeCells: [CodeCell] { nodes.map { graph.cells[$0] } }
 
-    /// The half as a notebook file of its own.
-    var yaml: String { NotebookYAML.text(notebook, cells: cells, title: notebook.title, params: params) }
+    /// The half as a notebook file of its own, its `python:` blocks as `environments` carries them.
+    func yaml(_ environments: HalfEnvironments) -> String {
+        NotebookYAML.text(notebook, cells: cells, title: notebook.title, params: params, requirements: environments.requirements(of:))
+    }
 
     /// A name Kubernetes accepts (DNS-1123 label): `rag_assistant` -> `rag-assistant`.
     static func dnsName(_ s: String) -> String {

@@ -22,6 +22,7 @@ enum NotebookYAML {
         let hasEnv: Bool
         let env: [Entry]
         let latencyBudget: String?
+        let python: String?
         let cells: [CellContext]
     }
 
@@ -56,6 +57,7 @@ enum NotebookYAML {
         let timeout: String?
         let noCache: Bool
         let cellLatencyBudget: String?
+        let cellPython: String?
         let inlineCode: Block?
         let file: String?
     }
@@ -73,7 +75,16 @@ enum NotebookYAML {
         let blank: Bool
     }
 
-    static func text(_ notebook: Notebook, cells: [Cell], title: String?, params: [Param]) -> String {
+    /// `requirements` gives a `python:` block's requirements as the export writes
+    /// them (nil leaves the block out).
+    static func text(_ notebook: Notebook, cells: [Cell], title: String?, params: [Param],
+                     requirements: (PythonSpec) -> [String]? = { _ in nil }) -> String {
+        func python(_ spec: PythonSpec) -> String? {
+            requirements(spec).map { texts in
+                "{requirements: [" + texts.map { scalar($0, forceString: true) }.joined(separator: ", ") + "]"
+                    + (spec.version.map { ", version: " + scalar($0.value, forceString: true) } ?? "") + "}"
+            }
+        }
         let online = cells.contains { if case .code(let c) = $0 { c.stage == .online } else { false } }
         let context = Context(
             title: title.map { scalar($0) },
@@ -83,16 +94,17 @@ enum NotebookYAML {
             hasEnv: !notebook.env.isEmpty,
             env: notebook.env.map { Entry(key: scalar($0.name.value), value: scalar($0.value, forceString: true)) },
             latencyBudget: online ? notebook.latencyBudgetMs.map { value(number($0)) } : nil,
+            python: notebook.python.flatMap(python),
             cells: cells.map { cell in
                 switch cell {
                 case .markdown(let m): CellContext(markdown: block(m.text), code: nil)
-                case .code(let c): CellContext(markdown: nil, code: code(c))
+                case .code(let c): CellContext(markdown: nil, code: code(c, python: c.python.flatMap(python)))
                 }
             })
         return template.render(context)
     }
 
-    private static func code(_ c: CodeCell) -> CodeContext {
+    private static func code(_ c: CodeCell, python: String?) -> CodeContext {
         func list(_ items: [String]) -> String? { "[" + items.map { scalar($0) }.joined(separator: ", ") + "]" }
         func nonEmpty(_ items: [String]) -> String? { items.isEmpty ? nil : list(items) }
         func map(_ pairs: [(String, String)]) -> String? {
@@ -123,6 +135,7 @@ enum NotebookYAML {
             timeout: c.timeout.map { value(number($0)) },
             noCache: !c.cache,
             cellLatencyBudget: c.latencyBudgetMs.map { value(number($0)) },
+            cellPython: python,
             inlineCode: inlineCode, file: file)
     }
 

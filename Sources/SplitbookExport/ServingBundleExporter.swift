@@ -6,6 +6,7 @@ import SplitbookSpec
 /// `splitbook serve DIR` serves (CONTRACT §7):
 ///
 ///     notebook.yaml      the online cells as a notebook of their own
+///     notebook.lock, requirements/KEY.txt   the Python cells' locked packages; `serve` runs them in that environment
 ///     <sources>          the files those cells read (a shared feature module)
 ///     contract.json      the artifacts it consumes, with the versions and
 ///                        content hashes the last notebook run validated
@@ -47,13 +48,16 @@ public struct ServingBundleExporter {
                                             samples: graph.cells[node].samples ?? [], responses: responses(entries[id]))
         }
 
+        let environments = try HalfEnvironments.make(file: file, half: half)
         var out = try ExportDirectory(target: target, kind: "online \(notebook.name)")
         do {
-            try out.write(half.yaml, to: "notebook.yaml")
+            try out.write(half.yaml(environments), to: "notebook.yaml")
+            try environments.write(into: &out)
             for source in half.sources { try out.copy(file.directory.appendingPathComponent(source.rawValue), to: source.rawValue) }
             try out.write(contract(notebook: notebook, run: run, consumed: consumed, endpoints: endpoints).prettyJSON() + "\n", to: "contract.json")
             try out.write(OpenAPIDocument.make(notebook: notebook.name, endpoints: endpoints).prettyJSON() + "\n", to: "openapi.json")
-            try out.write(DeploymentManifests.onlineDockerfile(notebook: notebook.name, cells: half.codeCells), to: "Dockerfile")
+            try out.write(DeploymentManifests.onlineDockerfile(notebook: notebook.name, cells: half.codeCells, environments: environments),
+                          to: "Dockerfile")
             try out.write(DeploymentManifests.dockerignore, to: ".dockerignore")
             try out.write(DeploymentManifests.deployment(notebook: notebook.name), to: "deployment.yaml")
             if let binary {

@@ -405,4 +405,83 @@ import Testing
         #expect(!locked.stderr.contains("'demo_pkg'"), "\(locked.stderr)")
         #expect(locked.stderr.contains("cell 'helper' imports 'yaml', which is neither the standard library, nor in its lock"))
     }
+
+    static let twoHalves = """
+    python:
+      requirements: [demo-pkg==1.0]
+    cells:
+      - id: train
+        lang: python
+        outputs: [model.txt]
+        publish: {model: model.txt}
+        code: |
+          import demo_pkg
+          open("model.txt", "w").write("trained with " + demo_pkg.VERSION)
+      - id: score
+        stage: online
+        lang: python
+        uses: [model]
+        sample: {x: 1}
+        code: |
+          import demo_pkg
+          MODEL = open("artifacts/model").read()
+          def handle(request):
+              return {"model": MODEL, "serving": demo_pkg.VERSION}
+    """
+
+    /// Both exports carry the lock: the job's image installs exactly it and
+    /// run.sh names every difference; `serve` builds the bundle's environment from it.
+    @Test func theExportsCarryTheLockAndKeepTheHalvesOnIt() throws {
+        let (p, index) = try Self.project(Self.twoHalves)
+        defer { p.remove() }
+        let env = try index.environment(.pip)
+        let run = try p.run(environment: env)
+        #expect(run.result.status == 0, "\(run.result.stderr)")
+        #expect(try p.splitbook(["export", "offline", p.notebook, "-o", "job"], environment: env).status == 0)
+        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc"], environment: env).status == 0)
+
+        let interpreter = (Self.lock(p)?["environments"] as? [[String: Any]])?.first?["interpreter"] as? String ?? "?"
+        let keys = try FileManager.default.contentsOfDirectory(atPath: p.url.appendingPathComponent("job/requirements").path)
+        #expect(keys.count == 1)
+        let key = String(keys[0].dropLast(4))
+        #expect(p.read("job/requirements/\(key).txt")?.hasSuffix("\ndemo-pkg==1.0\n") == true)
+        #expect(p.read("job/notebook.lock") == p.read("svc/notebook.lock"))
+        let dockerfile = p.read("job/Dockerfile") ?? ""
+        #expect(dockerfile.contains("FROM python:\(interpreter)-slim"), "\(dockerfile)")
+        #expect(dockerfile.contains("pip install --no-cache-dir --no-deps -r /tmp/requirements/\(key).txt"))
+        #expect(p.read("svc/Dockerfile")?.contains("splitbook lock /srv/bundle/notebook.yaml --locked --build") == true)
+        #expect(p.read("job/notebook.yaml")?.contains("python: {requirements: [\"demo-pkg==1.0\"]}") == true)
+
+        // run.sh against the interpreter on PATH (no demo-pkg), then against environments of other versions.
+        func job(_ python: String?) throws -> Binary.Result {
+            var jobEnv = environmentWithoutSplitbook(p, registry: "job-registry")
+            jobEnv["PYTHON_\(key.uppercased())"] = python
+            return try Process.capture(URL(fileURLWithPath: "/bin/sh"), ["job/run.sh"], in: p.url, environment: jobEnv)
+        }
+        let bare = try job(nil)
+        #expect(bare.status == 1)
+        #expect(bare.stderr.contains("demo-pkg: the lock has 1.0, not installed"), "\(bare.stderr)")
+        let skewed = p.url.appendingPathComponent("skewed")
+        #expect(try Process.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "venv", skewed.path]).status == 0)
+        #expect(try Process.capture(skewed.appendingPathComponent("bin/python"), ["-m", "pip", "install", "-q", "demo-pkg==1.1"],
+                                    environment: env).status == 0)
+        let skew = try job(skewed.appendingPathComponent("bin/python").path)
+        #expect(skew.status == 1)
+        #expect(skew.stderr.contains("demo-pkg: the lock has 1.0, installed 1.1"), "\(skew.stderr)")
+        #expect(p.read("job-registry/model/versions/1/content") == nil, "no cell ran")
+        let good = try job(lockedPythons(p, job: "job")[key])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(p.read("job-registry/model/versions/1/content") == "trained with 1.0")
+
+        // serve: a fresh outputs directory builds the bundle's environment from its lock.
+        let port = HTTP.freePort()
+        let server = try launch(p, ["serve", "svc", "--port", "\(port)", "--workers", "1", "--registry", "job-registry",
+                                    "--outputs", "serve-outputs"], environment: env)
+        defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }
+        #expect(HTTP.wait(for: "http://127.0.0.1:\(port)/readyz", seconds: 60))
+        let answer = HTTP.request("POST", "http://127.0.0.1:\(port)/v1/score", body: "{}")
+        #expect(answer?.status == 200)
+        #expect(answer?.body.contains("\"serving\":\"1.0\"") == true, "\(answer?.body ?? "no answer")")
+        #expect(answer?.body.contains("trained with 1.0") == true)
+    }
 }

@@ -11,8 +11,29 @@ func checkExport(_ kind: String, _ path: URL) throws -> Binary.Result {
 }
 
 /// The environment of a user without splitbook: PATH holds only the system's directories.
-func environmentWithoutSplitbook(_ p: Project, registry: String) -> [String: String] {
-    ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": p.url.path, "LANG": "C.UTF-8", "SPLITBOOK_REGISTRY": p.url.appendingPathComponent(registry).path]
+func environmentWithoutSplitbook(_ p: Project, registry: String, job: String = "job") -> [String: String] {
+    var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": p.url.path, "LANG": "C.UTF-8",
+               "SPLITBOOK_REGISTRY": p.url.appendingPathComponent(registry).path]
+    // A job image installs each locked environment; here the ones `splitbook run` built stand in for them.
+    for (key, python) in lockedPythons(p, job: job) { env["PYTHON_" + key.uppercased()] = python }
+    return env
+}
+
+/// For each `requirements/KEY.txt` of an exported job: the Python of the
+/// environment splitbook built for that lock entry (its marker's digest starts with KEY).
+func lockedPythons(_ p: Project, job: String) -> [String: String] {
+    let keys = (try? FileManager.default.contentsOfDirectory(atPath: p.url.appendingPathComponent(job + "/requirements").path)) ?? []
+    let stores = [Binary.defaultEnvironment["SPLITBOOK_ENVS"]!, p.url.appendingPathComponent("outputs/.splitbook/envs").path]
+    var found: [String: String] = [:]
+    for store in stores {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: store)) ?? [] where !name.hasPrefix(".") {
+            guard let data = FileManager.default.contents(atPath: "\(store)/\(name)/splitbook-environment.json"),
+                  let marker = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let digest = marker["lockDigest"] as? String else { continue }
+            for file in keys where digest.hasPrefix(String(file.dropLast(4))) { found[String(file.dropLast(4))] = "\(store)/\(name)/bin/python" }
+        }
+    }
+    return found
 }
 
 /// Every file under `dir` (relative paths, sorted).
@@ -121,7 +142,7 @@ struct ExportedHalvesTests {
             return
         }
         let port = HTTP.freePort()
-        var serveEnv = ProcessInfo.processInfo.environment
+        var serveEnv = Binary.defaultEnvironment
         serveEnv["HOME"] = p.url.path
         let server = try launch(p, ["serve", "svc", "--port", "\(port)", "--workers", "1", "--registry", "job-registry"], environment: serveEnv)
         defer { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() }

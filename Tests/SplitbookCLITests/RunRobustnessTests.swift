@@ -8,7 +8,7 @@ func launch(_ project: Project, _ arguments: [String], environment: [String: Str
     process.executableURL = Binary.url
     process.arguments = arguments
     process.currentDirectoryURL = project.url
-    if let environment { process.environment = environment }
+    process.environment = environment ?? Binary.defaultEnvironment
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()

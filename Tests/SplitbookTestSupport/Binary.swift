@@ -20,10 +20,23 @@ public enum Binary {
         public let stderr: String
     }
 
-    /// Runs `splitbook ARGS` in `directory` and waits for it.
+    /// Runs `splitbook ARGS` in `directory` and waits for it (with `defaultEnvironment` unless told otherwise).
     public static func run(_ arguments: [String], in directory: URL? = nil,
                            environment: [String: String]? = nil) throws -> Result {
-        try Process.capture(url, arguments, in: directory, environment: environment)
+        try Process.capture(url, arguments, in: directory, environment: environment ?? defaultEnvironment)
+    }
+
+    /// The test process's environment, plus one Python environment store that
+    /// every test run shares (`SPLITBOOK_ENVS=.build/test-envs`: the teaching
+    /// notebooks' scikit-learn is installed once, not once per test), and uv
+    /// from the pinned test venv on PATH.
+    public static var defaultEnvironment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["SPLITBOOK_ENVS"] = packageRoot.appendingPathComponent(".build/test-envs").path
+        if let python = try? PythonEnvironment.python() {
+            env["PATH"] = python.deletingLastPathComponent().path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        }
+        return env
     }
 }
 

@@ -30,6 +30,7 @@ public struct LocalIndex: Sendable {
     /// the pinned test venv.
     public func environment(_ installer: Installer, extra: [String: String] = [:]) throws -> [String: String] {
         var env = ProcessInfo.processInfo.environment
+        env["SPLITBOOK_ENVS"] = nil  // each test's own store (they count what it holds)
         env["PIP_NO_INDEX"] = "1"
         env["PIP_FIND_LINKS"] = directory.path
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"

@@ -20,6 +20,7 @@ struct LockCommand: ParsableCommand {
         Example:
           splitbook lock notebooks/churn_model.yaml
           splitbook lock notebooks/churn_model.yaml --upgrade
+          splitbook lock bundle/notebook.yaml --locked --build     # in an image build
         """
     )
 
@@ -28,6 +29,16 @@ struct LockCommand: ParsableCommand {
 
     @Flag(help: "Resolve every block again, taking the newest versions the requirements allow.")
     var upgrade = false
+
+    @Flag(help: "Fail (exit 2) instead of resolving when the lock does not cover the requirements.")
+    var locked = false
+
+    @Flag(help: "Also build every locked environment now (an image build does this, so the service starts offline).")
+    var build = false
+
+    func validate() throws {
+        if upgrade && locked { throw ValidationError("--upgrade and --locked contradict each other") }
+    }
 
     @OptionGroup var locations: Locations
 
@@ -42,9 +53,19 @@ struct LockCommand: ParsableCommand {
         store.progress = { printer.environmentProgress($0) }
         let environments = try Terminal.reportingEnvironmentErrors {
             try NotebookEnvironments.prepare(file, notebook: notebook, interpreters: interpreters, store: store,
-                                             mode: upgrade ? .upgrade : .refresh)
+                                             mode: upgrade ? .upgrade : locked ? .locked : .refresh)
         }
         try? interpreters.save()
+        if build {
+            for assignment in environments.cells.values {
+                guard let lockedEnvironment = assignment.locked else { continue }
+                do {
+                    _ = try store.ensure(lockedEnvironment, base: assignment.base)
+                } catch {
+                    throw Terminal.usage("cannot build the environment of \(environments.lockPath): \(error)")
+                }
+            }
+        }
         let path = environments.lockPath
         if environments.cells.isEmpty {
             print("\(file.source.path) has no Python cells with a `python:` block; nothing to lock")

@@ -6,6 +6,14 @@ extension DeploymentManifests {
     #   docker build -t {{dns}}-offline .
     #   docker run --rm -v "$PWD/registry:/registry" {{dns}}-offline
     {{> baseImage}}
+    {{#hasEnvironments}}
+    COPY requirements/ /tmp/requirements/
+    {{/hasEnvironments}}
+    {{#environments}}
+    # The packages of cells {{cells}}, exactly as notebook.lock pins them; run.sh checks them before it starts.
+    RUN python3 -m venv {{path}} && {{path}}/bin/pip install --no-cache-dir --no-deps -r /tmp/{{pinsFile}}
+    ENV {{variable}}={{path}}/bin/python
+    {{/environments}}
     RUN useradd --create-home --uid 10001 job && mkdir -p /registry /work && chown job /registry /work
     WORKDIR /job
     COPY --chown=job . /job
@@ -25,6 +33,11 @@ extension DeploymentManifests {
     RUN useradd --create-home --uid 10001 app
     COPY --chown=app . /srv/bundle
     RUN install -m 0755 /srv/bundle/bin/splitbook /usr/local/bin/splitbook
+    {{#hasEnvironments}}
+    # The cells' packages, exactly as notebook.lock pins them, built now so that the service starts without a network.
+    ENV SPLITBOOK_ENVS=/opt/splitbook/envs SPLITBOOK_INSTALLER=pip
+    RUN splitbook lock /srv/bundle/notebook.yaml --locked --build --outputs /tmp/splitbook-build && rm -rf /tmp/splitbook-build
+    {{/hasEnvironments}}
     USER app
     WORKDIR /home/app
     ENV SPLITBOOK_REGISTRY=/registry
@@ -38,7 +51,7 @@ extension DeploymentManifests {
     private static let baseImagePartial = #"""
     FROM {{from}}
     {{#installPython}}
-    RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*
+    RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv && rm -rf /var/lib/apt/lists/*
     {{/installPython}}
     {{#otherCommands}}
     # The cells also run `{{.}}`: install it here.

@@ -29,6 +29,9 @@ extension NotebookYAML {
     {{#latencyBudget}}
     latency_budget_ms: {{.}}
     {{/latencyBudget}}
+    {{#python}}
+    python: {{.}}
+    {{/python}}
     cells:
     {{#cells}}
     {{^first()}}
@@ -85,6 +88,9 @@ extension NotebookYAML {
     {{#cellLatencyBudget}}
         latency_budget_ms: {{.}}
     {{/cellLatencyBudget}}
+    {{#cellPython}}
+        python: {{.}}
+    {{/cellPython}}
     {{#inlineCode}}
         code:{{header}}
     {{#lines}}

@@ -12,6 +12,13 @@ extension BatchJobScript {
     # Environment:
     #   SPLITBOOK_REGISTRY   where artifacts are published (default: ./registry beside this script)
     #   SPLITBOOK_WORKDIR    the cells' directories (default: ./work beside this script)
+    {{#environments}}
+    #   {{variable}}{{alignment}}the Python of cells {{cellList}} (default: python3); it must hold
+    #   {{padding}}exactly {{pinsFile}} (checked before the first cell)
+    {{/environments}}
+    {{#hasEnvironments}}
+    #   SPLITBOOK_ALLOW_SKEW=1   run although an installed version differs from the lock
+    {{/hasEnvironments}}
     {{#params}}
     #   PARAM_{{upperName}}{{alignment}}param '{{name}}' (default: {{defaultText}})
     {{/params}}
@@ -30,6 +37,10 @@ extension BatchJobScript {
     {{variable}}=${PARAM_{{upperName}}-{{defaultWord}}}
     unset PARAM_{{upperName}}
     {{/params}}
+
+    {{#environments}}
+    {{assignment}}
+    {{/environments}}
 
     {{> library}}
     {{#cells}}
@@ -101,6 +112,9 @@ extension BatchJobScript {
     if [ $# -eq 0 ]; then
       set -- {{cellWords}}
     fi
+    {{#environments}}
+    sb_check_environment "${{variable}}" "$JOB_DIR/{{pinsFile}}"
+    {{/environments}}
     for c in "$@"; do run_cell "$c"; done
     sb_log "done: $# cell(s); registry $REGISTRY"
 
@@ -141,6 +155,31 @@ extension BatchJobScript {
       shift
       if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL "$secs" "$@"; fi
       exec "$@"
+    }
+
+    # sb_check_environment PYTHON PINS: the packages PYTHON imports must be exactly the
+    # lock's (PINS: name==version lines). Names every difference: a job whose packages
+    # differ from the notebook's computes something else (skew).
+    sb_check_environment() {
+      "$1" - "$2" <<'SPLITBOOK_CHECK' || [ "${SPLITBOOK_ALLOW_SKEW:-}" = 1 ] || sb_fail "the Python environment differs from the lock (SPLITBOOK_ALLOW_SKEW=1 runs anyway)"
+    import sys, importlib.metadata as md
+    problems = []
+    for line in open(sys.argv[1], encoding="utf-8"):
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        name, _, wanted = line.partition("==")
+        try:
+            found = md.version(name)
+        except md.PackageNotFoundError:
+            problems.append(f"{name}: the lock has {wanted}, not installed")
+            continue
+        if found != wanted:
+            problems.append(f"{name}: the lock has {wanted}, installed {found}")
+    for p in problems:
+        print(f"run.sh: environment skew ({sys.executable}): {p}", file=sys.stderr)
+    sys.exit(1 if problems else 0)
+    SPLITBOOK_CHECK
     }
 
     sb_json_string() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr '\n\t' '  '; }
