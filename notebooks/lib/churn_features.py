@@ -1,28 +1,29 @@
 """Shared feature code for the churn notebook (notebooks/churn_model.yaml).
 
-Declared in `inputs` by the offline cells (`validate`, `train`, `evaluate`)
-AND by the online `score` cell. Train/serve parity comes from importing the
-same functions on both sides, never from re-typing them:
+Declared in `inputs` by the offline cells that read customer records
+(`validate`, `train`, `evaluate`) AND by the online `score` cell. Train/serve
+parity comes from importing the same functions on both sides, never from
+re-typing them:
 
-  validate(record)            -> list of error strings ([] = valid)
-  raw_features(record)        -> list of floats, in FEATURE_NAMES order
-  fit_scaler(raw_rows)        -> {"mean": [...], "std": [...]}   (offline only!)
-  transform(record, scaler)   -> standardised feature vector
-  predict_proba(model, record)-> churn probability
+  validate(record)  -> list of error strings ([] = valid)
+  features(record)  -> {feature name: number or category string}
 
-Anything learned from data (the scaler's means and standard deviations, the
-weights) is fitted offline on the training split and shipped inside the
-published model; the online side only *applies* it. Recomputing a mean from
-a single request would be meaningless, and recomputing it from a different
-data set would be skew.
+What is a pure function of ONE record lives here: parsing, the missing-value
+policy, derived features such as the price trend. What is learned from
+MANY records (the one-hot columns, each column's mean and standard
+deviation, the weights) is fitted offline by scikit-learn on the training
+split and shipped inside the published model; the online side only applies
+it. Recomputing a mean from a single request would be meaningless, and
+recomputing it from a different data set would be skew.
 
-Pure functions, standard library only: no clock, no randomness, no I/O.
+Standard library only, no clock, no randomness, no I/O: both sides can
+import it cheaply and a test can call it directly.
 """
 
 import json
 import math
 
-SCHEMA_VERSION = "churn-features/1"
+SCHEMA_VERSION = "churn-features/2"
 
 CONTRACTS = ("month-to-month", "one-year", "two-year")
 INTERNET = ("dsl", "fiber", "none")
@@ -40,20 +41,6 @@ FIELDS = {
     "paperless_billing": ("flag", True, None, None),
     "senior_citizen": ("flag", True, None, None),
 }
-
-FEATURE_NAMES = [
-    "log_tenure",
-    "monthly_charges",
-    "charge_trend",
-    "support_calls",
-    "contract_month_to_month",
-    "contract_one_year",
-    "internet_fiber",
-    "internet_none",
-    "pays_electronic_check",
-    "paperless_billing",
-    "senior_citizen",
-]
 
 
 def _show(value):
@@ -119,8 +106,14 @@ def validate(record):
     return errors
 
 
-def raw_features(record):
-    """Unscaled features. Assumes validate(record) == []."""
+def features(record):
+    """The model's input for one valid record (assumes validate(record) == []).
+
+    Numbers stay numbers; categories stay strings, which scikit-learn's
+    DictVectorizer turns into one-hot columns such as "contract=two-year".
+    The dict's keys are the model's input schema: add or rename one and
+    SCHEMA_VERSION should change with it.
+    """
     tenure = _number(record["tenure_months"])
     monthly = _number(record["monthly_charges"])
     total = record.get("total_charges")
@@ -130,46 +123,14 @@ def raw_features(record):
     expected = tenure * monthly
     # > 0 when the customer now pays more per month than their average so far
     trend = 0.0 if expected <= 0 else (expected - total) / expected
-    contract = str(record["contract"]).strip().lower()
-    internet = str(record["internet_service"]).strip().lower()
-    payment = str(record["payment_method"]).strip().lower()
-    return [
-        math.log1p(tenure),
-        monthly,
-        max(-1.0, min(1.0, trend)),
-        min(_number(record["support_calls"]), 10.0),
-        1.0 if contract == "month-to-month" else 0.0,
-        1.0 if contract == "one-year" else 0.0,
-        1.0 if internet == "fiber" else 0.0,
-        1.0 if internet == "none" else 0.0,
-        1.0 if payment == "electronic-check" else 0.0,
-        1.0 if _flag(record["paperless_billing"]) else 0.0,
-        1.0 if _flag(record["senior_citizen"]) else 0.0,
-    ]
-
-
-def fit_scaler(raw_rows):
-    """Column means and standard deviations. Call on the TRAINING split only."""
-    n = len(raw_rows)
-    cols = list(zip(*raw_rows))
-    mean = [sum(c) / n for c in cols]
-    std = [math.sqrt(sum((x - m) ** 2 for x in c) / n) or 1.0 for c, m in zip(cols, mean)]
-    return {"mean": [round(m, 10) for m in mean], "std": [round(s, 10) for s in std]}
-
-
-def transform(record, scaler):
-    """Standardised feature vector for one record (same code offline and online)."""
-    return [(x - m) / s for x, m, s in zip(raw_features(record), scaler["mean"], scaler["std"])]
-
-
-def sigmoid(z):
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-def predict_proba(model, record):
-    """P(churn) for one raw record under a published model."""
-    x = transform(record, model["scaler"])
-    return sigmoid(model["bias"] + sum(w * v for w, v in zip(model["weights"], x)))
+    return {
+        "log_tenure": math.log1p(tenure),
+        "monthly_charges": monthly,
+        "charge_trend": max(-1.0, min(1.0, trend)),
+        "support_calls": min(_number(record["support_calls"]), 10.0),
+        "contract": str(record["contract"]).strip().lower(),
+        "internet_service": str(record["internet_service"]).strip().lower(),
+        "payment_method": str(record["payment_method"]).strip().lower(),
+        "paperless_billing": 1.0 if _flag(record["paperless_billing"]) else 0.0,
+        "senior_citizen": 1.0 if _flag(record["senior_citizen"]) else 0.0,
+    }

@@ -1,158 +1,95 @@
-"""Shared text vectoriser for the RAG notebook (notebooks/rag_assistant.yaml).
+"""Shared embedding and vector-search code for the RAG notebook
+(notebooks/rag_assistant.yaml).
 
 This ONE file is declared in `inputs` by both sides of the split:
 
-  * offline, the `embed` cell uses it to embed every chunk of the corpus and
-    to fit the IDF weights;
-  * online, the `answer` cell uses it to embed each incoming question and to
-    search the published index.
+  * offline, `embed` fits the embedder on the corpus and embeds every chunk,
+    `build_index` writes the vector database, and `eval_retrieval` searches
+    it exactly as the server will;
+  * online, `answer` opens the published database read-only, embeds each
+    incoming question and searches.
 
-If the two sides tokenised or hashed text differently, questions and
-documents would land in different places of the vector space and retrieval
-would silently get worse (training/serving skew). Sharing the code, and
-shipping everything *learned from data* (the IDF weights) inside the
-published index, removes that risk. The index also records the SHA-256 of
-this file, so the online side can refuse an index built by other code.
+If the two sides embedded text differently, questions and documents would
+land in different places of the vector space and retrieval would silently
+get worse (training/serving skew). Sharing the code, and shipping everything
+*learned from data* inside the published database, removes that risk. The
+database also records the SHA-256 of this file, so a server running other
+code refuses to load it.
 
-Scheme: "hashing TF-IDF". Tokens (stemmed unigrams) are hashed into
-`dims` buckets with a stable hash (BLAKE2b, never Python's randomised
-`hash()`), each bucket gets a +1/-1 sign from the hash to cancel collisions
-on average, term counts are damped (1 + log tf), weighted by the bucket's
-IDF, and the vector is L2-normalised, so cosine similarity is a dot product.
-Vectors are sparse: a dict {bucket: weight}. (Adding bigrams was tried:
-with only 512 buckets the extra collisions made retrieval worse on the
-notebook's evaluation questions, see the `eval_retrieval` cell.)
+The embedder (scikit-learn, fitted offline, no downloaded weights):
 
-Standard library only.
+  words  TfidfVectorizer, English stop words removed; its vocabulary is
+         learned from the corpus (and tells the server which question words
+         the corpus has ever seen)
+  chars  HashingVectorizer over character 3-5-grams inside words, then
+         TfidfTransformer: robust to plurals and inflections ("rollouts",
+         "rolled") without a stemmer, and needs no vocabulary
+  lsa    TruncatedSVD to `dims` dimensions (latent semantic analysis): the
+         dense embedding stored in the vector database
+  norm   L2 normalisation, so cosine similarity is a dot product
+
+The vector database: SQLite with the sqlite-vec extension, one file. Table
+`chunks` holds the text, the vec0 virtual table `chunk_vectors` the
+embeddings (same rowid), `sentences` every chunk's sentences with their
+embeddings (for the extractive answer), and `meta` the fitted embedder (a
+skops file) and facts about the build. SQLite is driven through apsw, which bundles its own
+SQLite with extension loading enabled: the interpreter's `sqlite3` module is
+not always built with `enable_load_extension` (pyenv's default build is not),
+and pinning apsw pins the SQLite version that writes the file.
 """
 
-import hashlib
-import math
+import os
 import re
-import unicodedata
+import urllib.parse
 
-SCHEME = "hashing-tfidf/1"
-
-STOPWORDS = frozenset(
-    """
-    a about above after again against all also am an and any are as at be
-    because been before being below between both but by can could did do does
-    doing down during each even ever every few for from further get gets got
-    had has have having he her here hers herself him himself his how i if in
-    into is it its itself just let lets like may me might more most much must
-    my myself no nor not now of off often on once one only or other our ours
-    ourselves out over own per rather same she should so some such than that
-    the their theirs them themselves then there these they this those through
-    thus to too under until up upon us usually very via was way we well were
-    what when where whether which while who whom whose why will with within
-    without would yet you your yours yourself yourselves
-    """.split()
-)
-
-_TOKEN_RE = re.compile(r"[a-z0-9]+")
+SCHEME = "lsa-words+chargrams/1"
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
-def normalise(text):
-    """Unicode-normalise and collapse whitespace (no case change)."""
-    text = unicodedata.normalize("NFKC", text)
-    text = (
-        text.replace("\u2018", "'")
-        .replace("\u2019", "'")
-        .replace("\u201c", '"')
-        .replace("\u201d", '"')
-        .replace("\u2013", "-")
-        .replace("\u2014", "-")
-    )
-    return " ".join(text.split())
+# ---- the embedder --------------------------------------------------------
+
+def fit_embedder(texts, dims, seed):
+    """Fit the embedding pipeline on the corpus (offline only)."""
+    import numpy as np
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+    from sklearn.preprocessing import Normalizer
+
+    embedder = Pipeline([
+        ("features", FeatureUnion([
+            ("words", TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)),
+            ("chars", make_pipeline(
+                HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=4096,
+                                  alternate_sign=False, norm=None, dtype=np.float32),
+                TfidfTransformer(sublinear_tf=True))),
+        ])),
+        ("lsa", TruncatedSVD(n_components=dims, random_state=seed)),
+        ("norm", Normalizer()),
+    ])
+    return embedder.fit(texts)
 
 
-def stem(word):
-    """A deliberately tiny suffix stripper: 'indexes' -> 'index', 'rollouts' -> 'rollout'."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix, repl in (
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("xes", "x"),
-        ("ches", "ch"),
-        ("shes", "sh"),
-        ("ing", ""),
-        ("ed", ""),
-        ("es", "e"),
-        ("s", ""),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                return word
-            return word[: len(word) - len(suffix)] + repl
-    return word
+def words_step(embedder):
+    return dict(embedder.named_steps["features"].transformer_list)["words"]
 
 
-def tokenize(text):
-    """Lowercase, split on non-alphanumerics, drop stopwords, stem."""
-    words = _TOKEN_RE.findall(normalise(text).lower())
-    return [stem(w) for w in words if w not in STOPWORDS and len(w) > 1]
+def embed(embedder, texts):
+    """Unit-length float32 vectors, one row per text."""
+    import numpy as np
+    return np.ascontiguousarray(embedder.transform(list(texts)), dtype=np.float32)
 
 
-def bucket(term, dims):
-    """Stable (bucket, sign) for a term. Same on every machine and process."""
-    h = int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "big")
-    return h % dims, (1.0 if (h >> 63) & 1 else -1.0)
+def known_words(embedder, text):
+    """The words of `text` that occur in the corpus (the fitted vocabulary).
 
-
-def fit_vocab(texts):
-    """Sorted list of every token seen in the corpus (offline only).
-
-    Hashing alone maps ANY word to some bucket, so "banana smoothie" would
-    collide with real terms and retrieve something. The online side drops
-    question tokens the corpus never contained; like the IDF, this
-    vocabulary is learned offline and shipped inside the index.
+    The character n-grams map ANY text somewhere (the n-grams of "banana
+    smoothie" occur in other words of the corpus), so a question none of
+    whose words the corpus contains is answered with "nothing found"
+    instead of a confident-looking guess.
     """
-    return sorted({t for text in texts for t in tokenize(text)})
-
-
-def hashed_counts(text, dims, vocab=None):
-    """{bucket: signed term count} for a text (tokens outside `vocab` ignored)."""
-    counts = {}
-    for t in tokenize(text):
-        if vocab is not None and t not in vocab:
-            continue
-        b, s = bucket(t, dims)
-        counts[b] = counts.get(b, 0.0) + s
-    return counts
-
-
-def fit_idf(texts, dims):
-    """Smoothed IDF per bucket, learned from the corpus (offline only)."""
-    df = [0] * dims
-    for text in texts:
-        for b in set(hashed_counts(text, dims)):
-            df[b] += 1
-    n = len(texts)
-    return [round(math.log((1 + n) / (1 + d)) + 1.0, 6) for d in df]
-
-
-def embed(text, idf, vocab=None):
-    """Sparse, L2-normalised hashing TF-IDF vector {bucket: weight}."""
-    dims = len(idf)
-    vec = {}
-    for b, c in hashed_counts(text, dims, vocab).items():
-        if c == 0:
-            continue
-        tf = math.copysign(1.0 + math.log(abs(c)), c)
-        vec[b] = tf * idf[b]
-    norm = math.sqrt(sum(v * v for v in vec.values()))
-    if norm == 0.0:
-        return {}
-    return {b: round(v / norm, 6) for b, v in sorted(vec.items())}
-
-
-def cosine(a, b):
-    """Dot product of two sparse unit vectors."""
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(k, 0.0) for k, v in a.items())
+    words = words_step(embedder)
+    return [w for w in words.build_analyzer()(text) if w in words.vocabulary_]
 
 
 def split_sentences(text):
@@ -160,28 +97,95 @@ def split_sentences(text):
     return [s.strip() for s in _SENTENCE_RE.split(text) if s.strip()]
 
 
-def vocabulary(index):
-    """The index's vocabulary as a set, built once per loaded index."""
-    cached = index.get("_vocab_set")
-    if cached is None:
-        cached = index["_vocab_set"] = frozenset(index["vocab"])
-    return cached
+# ---- the vector database ---------------------------------------------------
+
+def _connect(path, flags, uri_query=""):
+    import apsw
+    import sqlite_vec
+
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + uri_query
+    db = apsw.Connection(uri, flags=flags | apsw.SQLITE_OPEN_URI)
+    db.enable_load_extension(True)
+    db.load_extension(sqlite_vec.loadable_path())
+    db.enable_load_extension(False)
+    return db
 
 
-def search(index, query, top_k):
-    """Top-k chunks for a query using the index's inverted postings.
+def create_index(path, dims):
+    """A new, empty vector database (offline only)."""
+    import apsw
 
-    `index` is the published JSON: {"idf": [...], "vocab": [...],
-    "chunks": [...], "postings": {"bucket": [[chunk_no, weight], ...]}}.
-    Only chunks sharing at least one bucket with the query are touched,
-    which is why the postings are built offline.
-    Returns [(score, chunk_no)], best first, ties broken by chunk order.
+    db = _connect(path, apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
+    db.execute(f"""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+        CREATE TABLE chunks (id INTEGER PRIMARY KEY, chunk TEXT UNIQUE NOT NULL,
+                             doc TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL);
+        CREATE VIRTUAL TABLE chunk_vectors USING vec0(embedding float[{int(dims)}] distance_metric=cosine);
+        CREATE TABLE sentences (chunk_id INTEGER NOT NULL REFERENCES chunks (id), n INTEGER NOT NULL,
+                                text TEXT NOT NULL, embedding BLOB NOT NULL,
+                                PRIMARY KEY (chunk_id, n)) WITHOUT ROWID;
+    """)
+    return db
+
+
+def open_index(path):
+    """Open a published database read-only.
+
+    `mode=ro`: SQLite refuses every write. `immutable=1`: the file cannot
+    change while open (a registry version never does), so SQLite takes no
+    locks and creates no journal next to it; the directory may be read-only.
     """
-    q = embed(query, index["idf"], vocabulary(index))
-    scores = {}
-    postings = index["postings"]
-    for b, qv in q.items():
-        for chunk_no, w in postings.get(str(b), ()):
-            scores[chunk_no] = scores.get(chunk_no, 0.0) + qv * w
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [(round(s, 6), c) for c, s in ranked[:top_k] if s > 0.0]
+    import apsw
+
+    return _connect(path, apsw.SQLITE_OPEN_READONLY, "?mode=ro&immutable=1")
+
+
+def read_meta(db):
+    return {k: v for k, v in db.execute("SELECT key, value FROM meta")}
+
+
+def load_embedder(db):
+    """The fitted embedder stored in the database, loaded with skops.
+
+    skops builds only the types it trusts (scikit-learn's, NumPy's), so a
+    tampered database cannot run code in the server the way a pickle could.
+    """
+    import skops.io
+
+    return skops.io.loads(bytes(read_meta(db)["embedder.skops"]))
+
+
+def search(db, query_vector, top_k, fanout=8):
+    """The `top_k` best documents for a query vector, one chunk per document.
+
+    sqlite-vec finds the `fanout * top_k` nearest chunks (exact cosine
+    search, `k = ?`); SQL then keeps each document's nearest chunk, so one
+    long document cannot fill every slot. Returns dicts, best first, ties
+    broken by chunk order:
+    {"doc", "chunk", "title", "text", "score"} with score = cosine similarity.
+    """
+    n = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    rows = db.execute("""
+        WITH nearest AS (
+            SELECT rowid, distance FROM chunk_vectors
+            WHERE embedding MATCH ? AND k = ?
+        )
+        SELECT c.id, c.doc, c.chunk, c.title, c.text, min(n.distance) AS distance
+        FROM nearest AS n JOIN chunks AS c ON c.id = n.rowid
+        GROUP BY c.doc
+        ORDER BY distance, c.id
+        LIMIT ?
+    """, (query_vector.tobytes(), min(n, fanout * top_k), top_k))
+    return [{"id": id_, "doc": doc, "chunk": chunk, "title": title, "text": text,
+             "score": 1.0 - distance}
+            for id_, doc, chunk, title, text, distance in rows]
+
+
+def sentences_of(db, chunk_ids):
+    """(chunk id, sentence, unit vector) of the given chunks, embedded offline."""
+    import numpy as np
+
+    marks = ", ".join("?" * len(chunk_ids))
+    rows = db.execute(f"SELECT chunk_id, text, embedding FROM sentences "
+                      f"WHERE chunk_id IN ({marks}) ORDER BY chunk_id, n", tuple(chunk_ids))
+    return [(cid, text, np.frombuffer(blob, dtype=np.float32)) for cid, text, blob in rows]
