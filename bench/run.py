@@ -44,12 +44,12 @@ def build():
     return os.path.join(out, "splitbook")
 
 
-def timed(command, cwd, setup=None):
+def timed(command, cwd, setup=None, env=None):
     """Runs setup (untimed), then command; returns milliseconds. Fails loudly."""
     if setup:
         setup()
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = (time.perf_counter() - start) * 1000
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed in {cwd}:\n{result.stderr.decode(errors='replace')}")

@@ -310,6 +310,24 @@ import Testing
         #expect(Self.environmentCount(p) == 0)
     }
 
+    /// No network: the index is unreachable (a port nothing listens on).
+    @Test func anUnreachableIndexIsALocatedErrorThatLeavesNothing() throws {
+        let (p, _) = try Self.project()
+        defer { p.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["SPLITBOOK_ENVS"] = nil
+        env["SPLITBOOK_INSTALLER"] = "pip"
+        env["PIP_INDEX_URL"] = "http://127.0.0.1:\(HTTP.freePort())/simple"
+        env["PIP_RETRIES"] = "0"
+        env["PIP_TIMEOUT"] = "2"
+        let run = try p.run(environment: env)
+        #expect(run.result.status == 2)
+        #expect(run.result.stderr.contains("notebooks/nb.yaml:2:18: error: cannot install 'demo-pkg==1.0'"), "\(run.result.stderr)")
+        #expect(run.result.stderr.contains("127.0.0.1"), "the installer's own message says where it looked")
+        #expect(p.read("notebooks/nb.lock") == nil)
+        #expect(Self.leftovers(p).isEmpty)
+    }
+
     @Test func aRequirementsFileIsReadAndItsProblemsLocated() throws {
         let (p, index) = try Self.project(Self.notebook.replacingOccurrences(of: "[demo-pkg==1.0]", with: "requirements.txt"))
         defer { p.remove() }

@@ -85,7 +85,7 @@ public final class EnvironmentStore: @unchecked Sendable {
         try AtomicFile.write(Data(locked.pinsText.utf8), to: URL(fileURLWithPath: pins), durable: false)
         try run(installer.installCommand(python: venv + "/bin/python", requirements: pins, exact: true), log: staging + "/log")
         let wanted = Set(locked.packages.map(\.pin))
-        let installed = try installedPins(venv, requested: Set(locked.packages.map(\.name)).intersection(Installer.tools))
+        let installed = installedPins(venv, requested: Set(locked.packages.map(\.name)).intersection(Installer.tools))
         guard installed == wanted else {
             let missing = wanted.subtracting(installed).sorted()
             let extra = installed.subtracting(wanted).sorted()
@@ -119,9 +119,9 @@ public final class EnvironmentStore: @unchecked Sendable {
                 throw Self.located(failure, requirements)
             }
             let requested = Set(requirements.items.map(\.name))
-            let installed = try PackageInventory.read(python: venv + "/bin/python", environment: cleanEnvironment, modules: true)
+            let installed = SitePackages.packages(inEnvironment: venv)
             let locked = LockedEnvironment(requirements: requirements.texts, python: base.minor, interpreter: base.version,
-                                           packages: installed.packages.filter { !Installer.tools.contains($0.name) || requested.contains($0.name) })
+                                           packages: installed.filter { !Installer.tools.contains($0.name) || requested.contains($0.name) })
             let final = directory(for: locked, base: base)
             let lock = try acquire(final.lastPathComponent)
             defer { close(lock) }
@@ -192,15 +192,15 @@ public final class EnvironmentStore: @unchecked Sendable {
         let marker = Marker(lockDigest: locked.digest.hex, interpreter: base.identity, locked: locked)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try AtomicFile.write(try encoder.encode(marker), to: URL(fileURLWithPath: staging + "/" + Self.markerName))
+        // No fsync: an environment is a cache that a lost one is rebuilt into, and its
+        // thousands of installed files were not synced either.
+        try AtomicFile.write(try encoder.encode(marker), to: URL(fileURLWithPath: staging + "/" + Self.markerName), durable: false)
         guard rename(staging, final.path) == 0 else { throw FileSystemError("rename", final.path) }
-        AtomicFile.syncDirectory(root.path)
     }
 
     /// The pins installed in the environment at `directory`, the installer's tools left out unless `requested`.
-    private func installedPins(_ directory: String, requested: Set<String>) throws -> Set<String> {
-        let found = try PackageInventory.read(python: directory + "/bin/python", environment: cleanEnvironment, modules: false)
-        return Set(found.packages.filter { !Installer.tools.contains($0.name) || requested.contains($0.name) }.map(\.pin))
+    private func installedPins(_ directory: String, requested: Set<String>) -> Set<String> {
+        Set(SitePackages.packages(inEnvironment: directory).filter { !Installer.tools.contains($0.name) || requested.contains($0.name) }.map(\.pin))
     }
 
     /// Takes the build lock of environment `id` (waiting for another builder).

@@ -7,7 +7,7 @@ public struct InstalledPackage: Codable, Sendable, Equatable {
     /// The normalised name (PEP 503): `scikit-learn`.
     public var name: String
     public var version: String
-    /// The top-level modules it provides (`sklearn`), when asked for.
+    /// The top-level modules it provides (`sklearn`), when known.
     public var modules: [String]?
 
     public init(name: String, version: String, modules: [String]? = nil) {
@@ -47,34 +47,21 @@ struct PackageInventory: Codable {
     var watched: [String]
     var packages: [InstalledPackage]
 
-    /// The probe: run as `python -E -c SCRIPT [--modules]`. `-E` ignores PYTHON*
-    /// variables, as cells never get the caller's; the user site directory
-    /// counts (cells see it too), the current directory does not.
+    /// The probe: run as `python -E -c SCRIPT`. `-E` ignores PYTHON* variables,
+    /// as cells never get the caller's; the user site directory counts (cells
+    /// see it too), the current directory does not.
     static let script = #"""
-import importlib.metadata as md, json, os, site, sys
-want_modules = "--modules" in sys.argv
-def norm(n): return "-".join(filter(None, __import__("re").split(r"[-_.]+", n.lower())))
-def modules(d):
-    top = d.read_text("top_level.txt")
-    if top:
-        return sorted({l.strip() for l in top.splitlines() if l.strip() and not l.startswith("_")})
-    found = set()
-    for f in d.files or []:
-        first = f.parts[0]
-        if first.endswith((".dist-info", ".egg-info", ".data")) or first in ("..", "__pycache__"): continue
-        if len(f.parts) == 1:
-            if first.endswith(".py"): found.add(first[:-3])
-            elif first.endswith(".so"): found.add(first.split(".")[0])
-        elif f.parts[-1] == "__init__.py" and len(f.parts) == 2: found.add(first)
-    return sorted(found)
+import importlib.metadata as md, json, os, re, site, sys
+def norm(n): return "-".join(filter(None, re.split(r"[-_.]+", n.lower())))
 seen, out = set(), []
 for d in md.distributions():
-    name = d.metadata["Name"]
+    # A wheel's NAME-VERSION.dist-info names it; parsing METADATA costs more than the rest.
+    stem = os.path.basename(str(getattr(d, "_path", "")))
+    parts = stem[:-len(".dist-info")].split("-") if stem.endswith(".dist-info") else []
+    name, version = (parts[0], parts[1]) if len(parts) == 2 else (d.metadata["Name"], d.version)
     if not name or norm(name) in seen: continue
     seen.add(norm(name))
-    p = {"name": norm(name), "version": d.version}
-    if want_modules: p["modules"] = modules(d)
-    out.append(p)
+    out.append({"name": norm(name), "version": version})
 out.sort(key=lambda p: p["name"])
 user = site.getusersitepackages() if site.ENABLE_USER_SITE else None
 watched = sorted({os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)} | ({user} if user else set()))
@@ -83,10 +70,10 @@ print(json.dumps({"executable": sys.executable, "base": base, "version": sys.ver
 """#
 
     /// Asks `python` (with `environment`) for its inventory.
-    static func read(python: String, environment: [String: String], modules: Bool) throws -> PackageInventory {
+    static func read(python: String, environment: [String: String]) throws -> PackageInventory {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-E", "-c", script] + (modules ? ["--modules"] : [])
+        process.arguments = ["-E", "-c", script]
         process.environment = environment
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output

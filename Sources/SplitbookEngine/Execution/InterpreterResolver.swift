@@ -125,7 +125,7 @@ public final class InterpreterResolver: @unchecked Sendable {
         for name in ["PATH", "HOME", "LANG", "PYENV_VERSION"] { probeEnvironment[name] = environment[name] }
         let inventory: PackageInventory
         do {
-            inventory = try PackageInventory.read(python: launcher, environment: probeEnvironment, modules: false)
+            inventory = try PackageInventory.read(python: launcher, environment: probeEnvironment)
         } catch {
             throw Failure(description: "\(launcher) did not say which Python it is: \(error)")
         }

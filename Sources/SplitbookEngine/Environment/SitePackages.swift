@@ -1,0 +1,67 @@
+import Foundation
+
+/// The distributions installed in a virtual environment, read from its
+/// `site-packages` the way `importlib.metadata` finds them (one
+/// `NAME-VERSION.dist-info` directory each, its `METADATA` naming it), without
+/// starting Python: reading an environment takes milliseconds, not the
+/// tenth of a second an interpreter needs to start and import the machinery.
+enum SitePackages {
+    /// Every distribution in the environment at `directory`, sorted by name, with its top-level modules.
+    static func packages(inEnvironment directory: String) -> [InstalledPackage] {
+        var found: [String: InstalledPackage] = [:]
+        for sitePackages in directories(directory) {
+            for entry in FileTree.names(in: sitePackages) ?? [] where entry.hasSuffix(".dist-info") {
+                let info = sitePackages + "/" + entry
+                guard let metadata = FileBytes.read(info + "/METADATA").map({ String(decoding: $0, as: UTF8.self) }),
+                      let name = header("Name", in: metadata), let version = header("Version", in: metadata) else { continue }
+                let normalized = InstalledPackage.normalize(name)
+                guard found[normalized] == nil else { continue }  // the first on the path wins, as for imports
+                found[normalized] = InstalledPackage(name: normalized, version: version, modules: modules(info))
+            }
+        }
+        return found.values.sorted { $0.name < $1.name }
+    }
+
+    /// `lib/pythonX.Y/site-packages` (and `lib64/...`) of a venv.
+    private static func directories(_ venv: String) -> [String] {
+        ["lib", "lib64"].flatMap { lib -> [String] in
+            (FileTree.names(in: venv + "/" + lib) ?? []).sorted().filter { $0.hasPrefix("python") }
+                .map { "\(venv)/\(lib)/\($0)/site-packages" }
+        }.filter { FileIdentity.of($0)?.kind == .directory }
+    }
+
+    /// A header of the METADATA file's first block (`Name: numpy`).
+    private static func header(_ field: String, in metadata: String) -> String? {
+        for line in metadata.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty || line == "\r" { return nil }
+            if line.hasPrefix(field + ":") {
+                return line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        return nil
+    }
+
+    /// The top-level modules: `top_level.txt` when the wheel has one, else the
+    /// installed files' first path components (packages and single-file modules).
+    private static func modules(_ info: String) -> [String] {
+        if let top = FileBytes.read(info + "/top_level.txt").map({ String(decoding: $0, as: UTF8.self) }) {
+            return Set(top.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("_") }).sorted()
+        }
+        guard let record = FileBytes.read(info + "/RECORD").map({ String(decoding: $0, as: UTF8.self) }) else { return [] }
+        var found = Set<String>()
+        for line in record.split(whereSeparator: \.isNewline) {
+            let path = line.split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
+            let parts = path.split(separator: "/")
+            guard let first = parts.first.map(String.init), !first.hasSuffix(".dist-info"), !first.hasSuffix(".data"),
+                  first != "..", first != "__pycache__" else { continue }
+            if parts.count == 1 {
+                if first.hasSuffix(".py") { found.insert(String(first.dropLast(3))) }
+                else if first.hasSuffix(".so") { found.insert(String(first.prefix { $0 != "." })) }
+            } else if parts.count == 2, parts[1] == "__init__.py" {
+                found.insert(first)
+            }
+        }
+        return found.filter { !$0.hasPrefix("_") }.sorted()
+    }
+}
