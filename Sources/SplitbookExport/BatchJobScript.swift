@@ -50,7 +50,7 @@ struct BatchJobScript {
         /// Spaces that line the header's descriptions up.
         let alignment: String
         let padding: String
-        /// `PYTHON_KEY=${PYTHON_KEY:-python3}` (braces Mustache cannot write).
+        /// `PYTHON_KEY=${PYTHON_KEY:-${SPLITBOOK_PYTHON:-python3}}` (braces Mustache cannot write).
         let assignment: String
     }
 
@@ -107,7 +107,7 @@ struct BatchJobScript {
                                               cellList: entry.cells.map(\.rawValue).joined(separator: ", "),
                                               alignment: String(repeating: " ", count: max(1, 21 - entry.variable.count)),
                                               padding: String(repeating: " ", count: 21),
-                                              assignment: "\(entry.variable)=${\(entry.variable):-python3}")
+                                              assignment: "\(entry.variable)=${\(entry.variable):-${SPLITBOOK_PYTHON:-python3}}")
                        },
                        hasEnvironments: !environments.entries.isEmpty)
     }

@@ -471,9 +471,10 @@ import Testing
         #expect(p.read("job/notebook.yaml")?.contains("python: {requirements: [\"demo-pkg==1.0\"]}") == true)
 
         // run.sh against the interpreter on PATH (no demo-pkg), then against environments of other versions.
-        func job(_ python: String?) throws -> Binary.Result {
+        func job(_ python: String?, variable: String = "PYTHON_\(key.uppercased())") throws -> Binary.Result {
             var jobEnv = environmentWithoutSplitbook(p, registry: "job-registry")
-            jobEnv["PYTHON_\(key.uppercased())"] = python
+            jobEnv["PYTHON_\(key.uppercased())"] = nil
+            jobEnv[variable] = python
             return try Process.capture(URL(fileURLWithPath: "/bin/sh"), ["job/run.sh"], in: p.url, environment: jobEnv)
         }
         let bare = try job(nil)
@@ -487,7 +488,7 @@ import Testing
         #expect(skew.status == 1)
         #expect(skew.stderr.contains("demo-pkg: the lock has 1.0, installed 1.1"), "\(skew.stderr)")
         #expect(p.read("job-registry/model/versions/1/content") == nil, "no cell ran")
-        let good = try job(lockedPythons(p, job: "job")[key])
+        let good = try job(lockedPythons(p, job: "job")[key], variable: "SPLITBOOK_PYTHON")
         #expect(good.status == 0, "\(good.stderr)")
         #expect(p.read("job-registry/model/versions/1/content") == "trained with 1.0")
 

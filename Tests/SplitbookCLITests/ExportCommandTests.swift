@@ -228,7 +228,10 @@ struct ExportedHalvesTests {
         #expect(online.status == 0, "\(online.stdout)\(online.stderr)")
         // The Dockerfiles are checked statically (no Docker engine here).
         let jobImage = p.read("job/Dockerfile") ?? ""
-        #expect(jobImage.contains("FROM python:3.11-slim") && jobImage.contains(#"ENTRYPOINT ["sh", "/job/run.sh"]"#))
+        // The base image is the Python the notebook's lock was resolved with.
+        let interpreter = p.read("job/notebook.lock").flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .flatMap { ($0["environments"] as? [[String: Any]])?.first?["interpreter"] as? String } ?? "none"
+        #expect(jobImage.contains("FROM python:\(interpreter)-slim") && jobImage.contains(#"ENTRYPOINT ["sh", "/job/run.sh"]"#))
         let serveImage = p.read("svc/Dockerfile") ?? ""
         #expect(serveImage.contains(#"CMD ["splitbook", "serve", "/srv/bundle""#) && serveImage.contains("EXPOSE 8080"))
     }

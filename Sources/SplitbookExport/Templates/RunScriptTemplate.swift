@@ -13,8 +13,8 @@ extension BatchJobScript {
     #   SPLITBOOK_REGISTRY   where artifacts are published (default: ./registry beside this script)
     #   SPLITBOOK_WORKDIR    the cells' directories (default: ./work beside this script)
     {{#environments}}
-    #   {{variable}}{{alignment}}the Python of cells {{cellList}} (default: python3); it must hold
-    #   {{padding}}exactly {{pinsFile}} (checked before the first cell)
+    #   {{variable}}{{alignment}}the Python of cells {{cellList}} (default: $SPLITBOOK_PYTHON, else
+    #   {{padding}}python3); it must hold exactly {{pinsFile}} (checked before the first cell)
     {{/environments}}
     {{#hasEnvironments}}
     #   SPLITBOOK_ALLOW_SKEW=1   run although an installed version differs from the lock
@@ -37,7 +37,10 @@ extension BatchJobScript {
     {{variable}}=${PARAM_{{upperName}}-{{defaultWord}}}
     unset PARAM_{{upperName}}
     {{/params}}
+    {{#hasEnvironments}}
 
+    # The Python of each locked environment (see the header).
+    {{/hasEnvironments}}
     {{#environments}}
     {{assignment}}
     {{/environments}}

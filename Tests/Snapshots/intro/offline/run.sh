@@ -59,6 +59,31 @@ sb_with_timeout() {
   exec "$@"
 }
 
+# sb_check_environment PYTHON PINS: the packages PYTHON imports must be exactly the
+# lock's (PINS: name==version lines). Names every difference: a job whose packages
+# differ from the notebook's computes something else (skew).
+sb_check_environment() {
+  "$1" - "$2" <<'SPLITBOOK_CHECK' || [ "${SPLITBOOK_ALLOW_SKEW:-}" = 1 ] || sb_fail "the Python environment differs from the lock (SPLITBOOK_ALLOW_SKEW=1 runs anyway)"
+import sys, importlib.metadata as md
+problems = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.split("#")[0].strip()
+    if not line:
+        continue
+    name, _, wanted = line.partition("==")
+    try:
+        found = md.version(name)
+    except md.PackageNotFoundError:
+        problems.append(f"{name}: the lock has {wanted}, not installed")
+        continue
+    if found != wanted:
+        problems.append(f"{name}: the lock has {wanted}, installed {found}")
+for p in problems:
+    print(f"run.sh: environment skew ({sys.executable}): {p}", file=sys.stderr)
+sys.exit(1 if problems else 0)
+SPLITBOOK_CHECK
+}
+
 sb_json_string() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr '\n\t' '  '; }
 
 # sb_hex_to_bytes: hex digits on stdin -> the bytes they spell.
