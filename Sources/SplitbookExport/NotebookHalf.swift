@@ -61,9 +61,11 @@ struct NotebookHalf {
 
     var codeCells: [CodeCell] { nodes.map { graph.cells[$0] } }
 
-    /// The half as a notebook file of its own, its `python:` blocks as `environments` carries them.
-    func yaml(_ environments: HalfEnvironments) -> String {
-        NotebookYAML.text(notebook, cells: cells, title: notebook.title, params: params, requirements: environments.requirements(of:))
+    /// The half as a notebook file of its own, its `python:` blocks as `environments` carries them,
+    /// and its endpoints' parity rows at `parityRows` (files of the export).
+    func yaml(_ environments: HalfEnvironments, parityRows: [CellID: RelativePath] = [:]) -> String {
+        NotebookYAML.text(notebook, cells: cells, title: notebook.title, params: params, requirements: environments.requirements(of:),
+                          parityRows: parityRows)
     }
 
     /// A name Kubernetes accepts (DNS-1123 label): `rag_assistant` -> `rag-assistant`.

@@ -58,6 +58,7 @@ enum NotebookYAML {
         let noCache: Bool
         let cellLatencyBudget: String?
         let cellPython: String?
+        let cellParity: String?
         let inlineCode: Block?
         let file: String?
     }
@@ -78,7 +79,7 @@ enum NotebookYAML {
     /// `requirements` gives a `python:` block's requirements as the export writes
     /// them (nil leaves the block out).
     static func text(_ notebook: Notebook, cells: [Cell], title: String?, params: [Param],
-                     requirements: (PythonSpec) -> [String]? = { _ in nil }) -> String {
+                     requirements: (PythonSpec) -> [String]? = { _ in nil }, parityRows: [CellID: RelativePath] = [:]) -> String {
         func python(_ spec: PythonSpec) -> String? {
             requirements(spec).map { texts in
                 "{requirements: [" + texts.map { scalar($0, forceString: true) }.joined(separator: ", ") + "]"
@@ -98,13 +99,29 @@ enum NotebookYAML {
             cells: cells.map { cell in
                 switch cell {
                 case .markdown(let m): CellContext(markdown: block(m.text), code: nil)
-                case .code(let c): CellContext(markdown: nil, code: code(c, python: c.python.flatMap(python)))
+                case .code(let c):
+                    CellContext(markdown: nil, code: code(c, python: c.python.flatMap(python),
+                                                          parity: c.parity.map { parity($0, rows: parityRows[c.id.value] ?? $0.rows.value) }))
                 }
             })
         return template.render(context)
     }
 
-    private static func code(_ c: CodeCell, python: String?) -> CodeContext {
+    /// A `parity:` block in flow style, its rows at `rows`.
+    private static func parity(_ spec: ParitySpec, rows: RelativePath) -> String {
+        func tolerance(_ t: ParitySpec.Tolerance) -> String {
+            switch t {
+            case .uniform(let v): value(number(v))
+            case .fields(let map): "{" + map.keys.sorted().map { "\(scalar($0, forceString: true)): \(value(number(map[$0]!)))" }.joined(separator: ", ") + "}"
+            }
+        }
+        var parts = ["rows: " + scalar(rows.rawValue)]
+        if spec.tolerance != .uniform(0) { parts.append("tolerance: " + tolerance(spec.tolerance)) }
+        if spec.relative != .uniform(0) { parts.append("relative: " + tolerance(spec.relative)) }
+        return "{" + parts.joined(separator: ", ") + "}"
+    }
+
+    private static func code(_ c: CodeCell, python: String?, parity: String?) -> CodeContext {
         func list(_ items: [String]) -> String? { "[" + items.map { scalar($0) }.joined(separator: ", ") + "]" }
         func nonEmpty(_ items: [String]) -> String? { items.isEmpty ? nil : list(items) }
         func map(_ pairs: [(String, String)]) -> String? {
@@ -136,6 +153,7 @@ enum NotebookYAML {
             noCache: !c.cache,
             cellLatencyBudget: c.latencyBudgetMs.map { value(number($0)) },
             cellPython: python,
+            cellParity: parity,
             inlineCode: inlineCode, file: file)
     }
 

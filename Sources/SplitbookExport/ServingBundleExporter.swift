@@ -49,9 +49,11 @@ public struct ServingBundleExporter {
         }
 
         let environments = try HalfEnvironments.make(file: file, half: half)
+        let parityRows = try parityRowsFiles(half: half, entries: entries)
         var out = try ExportDirectory(target: target, kind: "online \(notebook.name)")
         do {
-            try out.write(half.yaml(environments), to: "notebook.yaml")
+            try out.write(half.yaml(environments, parityRows: parityRows.mapValues(\.path)), to: "notebook.yaml")
+            for rows in parityRows.values { try out.copy(URL(fileURLWithPath: workspace.store.path(of: rows.digest)), to: rows.path.rawValue) }
             try environments.write(into: &out)
             for source in half.sources { try out.copy(file.directory.appendingPathComponent(source.rawValue), to: source.rawValue) }
             try out.write(contract(notebook: notebook, run: run, consumed: consumed, endpoints: endpoints).prettyJSON() + "\n", to: "contract.json")
@@ -112,6 +114,21 @@ public struct ServingBundleExporter {
             }
         }
         return byReference.values.sorted { $0.reference < $1.reference }
+    }
+
+    /// The parity rows each endpoint with `parity` was checked against in the
+    /// validated run, as `parity/ENDPOINT.jsonl` in the bundle (CONTRACT §12).
+    private func parityRowsFiles(half: NotebookHalf, entries: [String: CacheEntry]) throws -> [CellID: (path: RelativePath, digest: Digest)] {
+        var files: [CellID: (path: RelativePath, digest: Digest)] = [:]
+        for cell in half.codeCells where cell.parity != nil {
+            guard let digest = entries[cell.id.value.rawValue]?.samples, let data = workspace.store.data(digest),
+                  case .object(let top)? = JSONValue.parseJSON(data), case .object(let parity)? = top["parity"],
+                  case .string(let hex)? = parity["rowsDigest"], let rows = Digest(hex: hex), workspace.store.data(rows) != nil else {
+                throw ExportError("the last run of \(file.source.path) recorded no parity rows for '\(cell.id.value)': run it again")
+            }
+            files[cell.id.value] = (RelativePath(normalized: "parity/\(cell.id.value).jsonl"), rows)
+        }
+        return files
     }
 
     /// The responses of an endpoint's samples in the last run.

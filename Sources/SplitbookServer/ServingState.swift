@@ -63,13 +63,21 @@ actor ServingState {
                     for try await lane in group { lanes.append(lane) }
                     return lanes
                 }
+                if let parity = endpoint.parity {
+                    do {
+                        try await check(parity, endpoint: endpoint.name, on: lanes[0])
+                    } catch {
+                        lanes.forEach { $0.stop() }
+                        throw error
+                    }
+                }
                 pools[endpoint.name] = LanePool(endpoint: endpoint.name, lanes: lanes, queueLimit: options.queueLimit,
                                                 restart: { try start(jobs) })
             }
         } catch {
             for pool in pools.values { await pool.retire() }
             loadError = "\(error)"
-            logger.error("cannot start the online cells", metadata: ["error": "\(error)"])
+            if !(error is ParityFailure) { logger.error("cannot start the online cells", metadata: ["error": "\(error)"]) }
             return "reload failed: \(error)"
         }
         let previous = current
@@ -82,6 +90,18 @@ actor ServingState {
             return "now serving " + Self.describe(plan.artifacts)
         }
         return "serving " + Self.describe(plan.artifacts)
+    }
+
+    /// Replays the endpoint's parity rows through a lane of the new generation
+    /// before it serves: a skewed generation never becomes ready (nor replaces one that is).
+    private func check(_ parity: ParityCheck, endpoint: String, on lane: OnlineChain) async throws {
+        let outcome = try await Self.offload { parity.run { lane.call($0).mapError { $0 as any Error } } }
+        metrics.parity(endpoint: endpoint, outcome: outcome)
+        guard outcome.passed else {
+            logger.error("parity failed: this generation is not served", metadata: ["endpoint": "\(endpoint)", "report": "\(parity.describe(outcome))"])
+            throw ParityFailure(endpoint: endpoint, summary: parity.describe(outcome))
+        }
+        logger.info("parity holds", metadata: ["endpoint": "\(endpoint)", "rows": "\(outcome.rows)"])
     }
 
     /// Stops every lane (graceful shutdown: waits for in-flight requests).
@@ -105,6 +125,13 @@ actor ServingState {
     }
 }
 
+/// A generation whose answers differ from the offline half's parity rows.
+struct ParityFailure: Error, CustomStringConvertible {
+    let endpoint: String
+    let summary: String
+    var description: String { "parity failed for /v1/\(endpoint) (train/serving skew): \(summary)" }
+}
+
 /// The Prometheus metrics of `splitbook serve`.
 final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
@@ -124,6 +151,21 @@ final class ServerMetrics: Sendable {
         registry.makeDurationHistogram(descriptor: Self.duration, labels: [("endpoint", endpoint)], buckets: Self.buckets)
             .recordNanoseconds(Int64(seconds * 1e9))
         if status >= 400 { registry.makeCounter(descriptor: Self.errors, labels: labels).increment() }
+    }
+
+    private nonisolated(unsafe) static let parityFailures = MetricNameDescriptor(
+        namespace: "splitbook", metricName: "parity_failures", unitName: "total",
+        helpText: "Generations refused because their answers differ from the offline parity rows.")
+    private nonisolated(unsafe) static let parityDiffering = MetricNameDescriptor(
+        namespace: "splitbook", metricName: "parity_differing_rows", helpText: "Rows that differed in the last parity check.")
+    private nonisolated(unsafe) static let parityRows = MetricNameDescriptor(
+        namespace: "splitbook", metricName: "parity_rows", helpText: "Rows replayed in the last parity check.")
+
+    func parity(endpoint: String, outcome: ParityCheck.Outcome) {
+        let labels = [("endpoint", endpoint)]
+        registry.makeGauge(descriptor: Self.parityRows, labels: labels).set(Double(outcome.rows))
+        registry.makeGauge(descriptor: Self.parityDiffering, labels: labels).set(Double(outcome.differing))
+        if !outcome.passed { registry.makeCounter(descriptor: Self.parityFailures, labels: labels).increment() }
     }
 
     func workerRestart(endpoint: String) {

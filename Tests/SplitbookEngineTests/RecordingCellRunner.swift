@@ -60,7 +60,7 @@ final class RecordingCellRunner: CellRunner, @unchecked Sendable {
         }
     }
 
-    func runSamples(chain: [CellJob], samples: [JSONValue], key: Digest) -> CellOutcome {
+    func runSamples(chain: [CellJob], samples: [JSONValue], parity: ParityCheck?, key: Digest) -> CellOutcome {
         .failed(CellFailure(message: "the recording runner serves no endpoint", stdout: nil, stderr: nil, duration: 0, warnings: [],
                             keptDirectory: nil))
     }

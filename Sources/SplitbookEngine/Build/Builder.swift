@@ -112,9 +112,9 @@ final class Builder {
         guard let samples = graph.cells[node].samples, !samples.isEmpty else {
             return finish(node, result(node, .online, ["no sample: add one to exercise it in runs"]))
         }
-        let chain: [CellJob], facts: StepFacts
+        let chain: [CellJob], parity: ParityCheck?, facts: StepFacts
         do {
-            (chain, facts) = try scan.endpoint(node, upstream: outputs, runID: session.runID, forced: isForced(graph.cells[node]))
+            (chain, parity, facts) = try scan.endpoint(node, upstream: outputs, runID: session.runID, forced: isForced(graph.cells[node]))
         } catch {
             return finish(node, result(node, .failed, ["\(error)"]))
         }
@@ -124,7 +124,7 @@ final class Builder {
             finish(node, restore(node, stored))
         case .run(let reasons):
             guard let runner else { return finish(node, result(node, .stale, reasons, key: facts.key)) }
-            dispatch(node, reasons) { runner.runSamples(chain: chain, samples: samples, key: facts.key) }
+            dispatch(node, reasons) { runner.runSamples(chain: chain, samples: samples, parity: parity, key: facts.key) }
         }
     }
 

@@ -6,9 +6,9 @@ import SplitbookSpec
 public protocol CellRunner: Sendable {
     /// Runs an offline cell; a success carries the result, already in the store.
     func run(_ job: CellJob) -> CellOutcome
-    /// Sends an endpoint's samples through its chain (head first); a
-    /// success carries the sample results under `key`.
-    func runSamples(chain: [CellJob], samples: [JSONValue], key: Digest) -> CellOutcome
+    /// Sends an endpoint's samples through its chain (head first), then its
+    /// parity rows if it has any; a success carries the results under `key`.
+    func runSamples(chain: [CellJob], samples: [JSONValue], parity: ParityCheck?, key: Digest) -> CellOutcome
 }
 
 /// The real runner: each cell a hermetic process (`CellExecutor`), each
@@ -25,7 +25,7 @@ public struct ProcessCellRunner: CellRunner {
 
     public func run(_ job: CellJob) -> CellOutcome { executor.run(job) }
 
-    public func runSamples(chain: [CellJob], samples: [JSONValue], key: Digest) -> CellOutcome {
-        SampleRunner(executor: executor).run(chain: chain, samples: samples, key: key, notebookPath: source.path, source: source)
+    public func runSamples(chain: [CellJob], samples: [JSONValue], parity: ParityCheck?, key: Digest) -> CellOutcome {
+        SampleRunner(executor: executor).run(chain: chain, samples: samples, parity: parity, key: key, source: source)
     }
 }

@@ -94,9 +94,11 @@ public struct StepKey: Hashable, Sendable, Codable {
 
     /// The key of an online endpoint's sample results: the keys of its
     /// chain's cells (head first), its samples, and how often each is sent.
-    public static func endpoint(chain: [StepKey], samples: [JSONValue], repetitions: Int) -> Digest {
+    public static func endpoint(chain: [StepKey], samples: [JSONValue], repetitions: Int,
+                                parity: (rows: Digest, spec: ParitySpec)? = nil) -> Digest {
         Digest.of("splitbook-endpoint 1\n" + chain.map(\.digest.hex).joined(separator: "\n") + "\n"
-                  + JSONValue.array(samples).canonicalJSON + "\nrepetitions \(repetitions)")
+                  + JSONValue.array(samples).canonicalJSON + "\nrepetitions \(repetitions)"
+                  + (parity.map { "\nparity \($0.rows.hex) tolerance \($0.spec.tolerance.canonical) relative \($0.spec.relative.canonical)" } ?? ""))
     }
 
     /// Field-by-field differences from an earlier key, in words a user reads

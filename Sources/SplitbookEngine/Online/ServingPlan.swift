@@ -10,6 +10,8 @@ public struct ServingPlan: Sendable {
         public var name: String
         public var chain: [CellJob]
         public var samples: [JSONValue]
+        /// The offline rows every generation must reproduce before it serves (CONTRACT §12).
+        public var parity: ParityCheck?
     }
 
     /// An artifact version being served.
@@ -55,9 +57,28 @@ public struct ServingPlan: Sendable {
                                                                 version: version, contentHash: job.key.uses[use.value.description]!)
                 }
             }
-            endpoints.append(Endpoint(name: graph.cells[node].id.value.rawValue, chain: jobs, samples: graph.cells[node].samples ?? []))
+            let parity = try graph.cells[node].parity.map { try parityRows($0, of: node, graph: graph, file: file, workspace: workspace) }
+            endpoints.append(Endpoint(name: graph.cells[node].id.value.rawValue, chain: jobs, samples: graph.cells[node].samples ?? [],
+                                      parity: parity))
         }
         return ServingPlan(notebook: name ?? notebook.name, endpoints: endpoints, artifacts: artifacts.values.sorted { $0.reference < $1.reference },
                            cellHashes: hashes)
+    }
+
+    /// An endpoint's parity rows: a file of the bundle, or when serving a
+    /// notebook, its producer's output from the workspace's last run.
+    static func parityRows(_ spec: ParitySpec, of node: Int, graph: CellGraph, file: NotebookFile, workspace: Workspace) throws -> ParityCheck {
+        switch spec.source(in: graph) {
+        case .file(let path):
+            return ParityCheck(spec: spec, rowsPath: file.directory.appendingPathComponent(path.rawValue).path)
+        case .output(let producer, let path):
+            let producerID = graph.cells[producer].id.value
+            let state = NotebookState.load(from: workspace.stateURL(file.check.notebook?.name ?? ""))
+            guard let item = state.cells[producerID.rawValue]?.outputs[path.rawValue] else {
+                throw RunUsageError(description: "the parity rows of '\(graph.cells[node].id.value)' are an output of '\(producerID)', "
+                                    + "which has not run in \(workspace.root.path): run the notebook first (or serve its exported bundle)")
+            }
+            return ParityCheck(spec: spec, rowsPath: workspace.store.path(of: item.digest))
+        }
     }
 }

@@ -37,16 +37,19 @@ struct DependencyScan {
         return (job, facts)
     }
 
-    /// An endpoint's chain of jobs (head first) and the facts of its sample results.
-    func endpoint(_ node: Int, upstream: [Int: [String: StoredItem]], runID: String, forced: Bool) throws -> ([CellJob], StepFacts) {
+    /// An endpoint's chain of jobs (head first), its parity check, and the facts of its sample results.
+    func endpoint(_ node: Int, upstream: [Int: [String: StoredItem]], runID: String,
+                  forced: Bool) throws -> ([CellJob], ParityCheck?, StepFacts) {
         let cell = graph.cells[node]
         let jobs = try graph.chain(endingAt: node).map { try keys.job(for: $0, upstream: upstream, runID: runID) }
-        let key = StepKey.endpoint(chain: jobs.map(\.key), samples: cell.samples ?? [], repetitions: SampleRunner.repetitions)
+        let parity = try cell.parity.map { try keys.parityRows($0, of: cell, upstream: upstream) }
+        let key = StepKey.endpoint(chain: jobs.map(\.key), samples: cell.samples ?? [], repetitions: SampleRunner.repetitions,
+                                   parity: parity.map { ($0.digest, $0.spec) })
         let previous = state.cells[cell.id.value.rawValue]
         var facts = StepFacts(key: key, previous: previous, stored: nil, forced: forced)
         if !forced { (facts.stored, facts.damage) = stored(cell.id.value, key: key, previous: previous, outputs: []) }
-        facts.changes = { ["the chain's code, params, inputs, artifacts or samples changed"] }
-        return (jobs, facts)
+        facts.changes = { ["the chain's code, params, inputs, artifacts, samples or parity rows changed"] }
+        return (jobs, parity?.check, facts)
     }
 
     /// The result stored for `key` if it holds exactly the declared

@@ -113,6 +113,25 @@ struct KeyBuilder {
 }
 
 extension KeyBuilder {
+    /// An endpoint's parity rows (CONTRACT §12): where to read them and their digest.
+    func parityRows(_ spec: ParitySpec, of cell: CodeCell, upstream: [Int: [String: StoredItem]]) throws -> (check: ParityCheck, digest: Digest, spec: ParitySpec) {
+        switch spec.source(in: graph) {
+        case .output(let producer, let path):
+            guard let item = upstream[producer]?[path.rawValue], item.kind == .file else {
+                throw CellSetupError("the parity rows '\(spec.rows.value)' of cell '\(cell.id.value)' are not available: "
+                                     + "'\(graph.cells[producer].id.value)' did not produce them as a file")
+            }
+            return (ParityCheck(spec: spec, rowsPath: workspace.store.path(of: item.digest), rowsDigest: item.digest), item.digest, spec)
+        case .file(let path):
+            let file = directory.path + "/" + path.rawValue
+            guard FileIdentity.of(file)?.kind == .file else {
+                throw CellSetupError("the parity rows '\(path)' of cell '\(cell.id.value)' do not exist")
+            }
+            let digest = try workspace.hasher.digest(ofFile: file)
+            return (ParityCheck(spec: spec, rowsPath: file, rowsDigest: digest), digest, spec)
+        }
+    }
+
     /// The content path and verified digest of a registry artifact version.
     func resolveFromRegistry(_ reference: ArtifactReference, cell: CellID) throws -> (String, Digest) {
         let version: Int

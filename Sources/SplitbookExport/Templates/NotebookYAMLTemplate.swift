@@ -91,6 +91,9 @@ extension NotebookYAML {
     {{#cellPython}}
         python: {{.}}
     {{/cellPython}}
+    {{#cellParity}}
+        parity: {{.}}
+    {{/cellParity}}
     {{#inlineCode}}
         code:{{header}}
     {{#lines}}

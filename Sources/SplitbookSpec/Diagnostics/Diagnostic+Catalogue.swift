@@ -117,6 +117,29 @@ extension Diagnostic {
                                 snippet: "python:\n  requirements: [numpy>=2]")])
     }
 
+    static func parityNotEndpoint(cell: CellID, offline: Bool, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.parityNotEndpoint, "cell '\(cell)' has 'parity', but only an online endpoint checks parity rows", at: range,
+                   notes: [Note(offline
+                                ? "parity compares what the online half answers with what the offline half computed: put it on the online cell that answers the requests"
+                                : "this online cell's response goes to another online cell; put 'parity' on the last cell of the chain, which answers the request")])
+    }
+
+    static func parityRowsNotOutput(_ path: RelativePath, producer: CellID, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.parityRows, "parity rows '\(producer)/\(path)': cell '\(producer)' does not declare the output '\(path)'", at: range,
+                   notes: [Note("declare it in '\(producer)', which writes one {\"request\": ..., \"response\": ...} line per row:",
+                                snippet: "- id: \(producer)\n  outputs: [..., \(path)]")])
+    }
+
+    static func parityRowsOnline(_ path: RelativePath, producer: CellID, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.parityRows, "parity rows '\(producer)/\(path)' come from online cell '\(producer)'; they must be computed offline", at: range,
+                   notes: [Note("the rows are the offline half's answers: write them in an offline cell (the evaluation cell that scores its test rows)")])
+    }
+
+    static func parityRowsMissing(_ path: RelativePath, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.parityRows, "parity rows '\(path)' name neither an offline cell's output (CELL/FILE) nor a file under the notebook's directory",
+                   at: range, notes: [Note("write the cell's id, then the output's path:", snippet: "parity:\n  rows: evaluate/parity.jsonl")])
+    }
+
     static func codeAndFile(cell: CellID, code: SourceRange, file: SourceRange) -> Diagnostic {
         Diagnostic(.codeAndFile, "cell '\(cell)' has both 'code' and 'file'; give exactly one", at: file,
                    notes: [Note("'code' is given here", at: code)])

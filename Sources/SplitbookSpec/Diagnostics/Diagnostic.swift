@@ -95,6 +95,9 @@ public enum DiagnosticKind: String, Sendable, Equatable, CaseIterable {
     case unlockedImport = "unlocked-import"
     case lockOutOfDate = "lock-out-of-date"
     case installFailed = "install-failed"
+    // Parity (CONTRACT §12)
+    case parityNotEndpoint = "parity-not-endpoint"
+    case parityRows = "parity-rows"
 }
 
 extension Unicode.Scalar {

@@ -9,6 +9,8 @@ public struct CellGraph: Sendable {
         case needs
         case input(RelativePath)
         case artifact(ArtifactName)
+        /// An online endpoint checks its parity rows, an output of `from`.
+        case parity(RelativePath)
     }
 
     /// `to` depends on `from`.
@@ -58,6 +60,9 @@ public struct CellGraph: Sendable {
             for need in cell.needs { add(index[need.value], .needs, need.range) }
             for input in cell.inputs { add(producers[input.value], .input(input.value), input.range) }
             for use in cell.uses { add(publishers[use.value.name], .artifact(use.value.name), use.range) }
+            if let parity = cell.parity, case .output(let producer, let path) = parity.source(cellIndex: index, producers: producers) {
+                add(producer, .parity(path), parity.rows.range)
+            }
         }
         self.index = index
         self.upstream = upstream

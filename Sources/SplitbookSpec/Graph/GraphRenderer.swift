@@ -51,6 +51,7 @@ public struct GraphRenderer: Sendable {
                 switch edge.reason {
                 case .needs: label = ""
                 case .input(let path): label = path.rawValue
+                case .parity(let path): label = "parity " + path.rawValue
                 case .artifact: continue
                 }
                 if labels[edge.from] == nil { sources.append(edge.from) }

@@ -66,6 +66,18 @@ public enum NotebookFormat {
         Field(name: "latency_budget_ms", type: .number(exclusiveMinimum: 0),
               summary: "Latency budget for this online cell in milliseconds."),
         Field(name: "python", type: .python, summary: "Python cells only: this cell's own packages, replacing the notebook's `python`."),
+        Field(name: "parity", type: .parity,
+              summary: "Online endpoints: {rows: CELL/FILE.jsonl, tolerance, relative}: offline rows the chain must reproduce."),
+    ]
+
+    /// The keys of a `parity:` block.
+    public static let parityFields: [Field] = [
+        Field(name: "rows", type: .string(.relativePath),
+              summary: "Required: CELL/FILE, an offline cell's output of {\"request\": ..., \"response\": ...} lines (or a file)."),
+        Field(name: "tolerance", type: .tolerance,
+              summary: "Absolute difference allowed between numbers: one number, or {/json/pointer: number}; default 0."),
+        Field(name: "relative", type: .tolerance,
+              summary: "Relative difference allowed (of the larger magnitude): one number, or {/json/pointer: number}; default 0."),
     ]
 
     /// The keys of a `python:` block.
@@ -98,6 +110,10 @@ public indirect enum FieldType: Sendable {
     case python
     /// A list of requirement specifiers, or the path of a requirements file.
     case requirements
+    /// A `parity:` block (`parityFields`).
+    case parity
+    /// A non-negative number, or a mapping of JSON pointers to non-negative numbers.
+    case tolerance
 
     /// The type in words, for "must be ..." messages.
     public var phrase: String {
@@ -117,6 +133,8 @@ public indirect enum FieldType: Sendable {
         case .cells: return "a list of cells"
         case .python: return "a mapping with 'requirements' and optionally 'version'"
         case .requirements: return "a list of requirements (like numpy>=2) or the path of a requirements file"
+        case .parity: return "a mapping with 'rows' and optionally 'tolerance' and 'relative'"
+        case .tolerance: return "a number of at least 0, or a mapping of JSON pointers (/field) to such numbers"
         }
     }
 

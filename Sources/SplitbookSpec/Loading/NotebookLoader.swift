@@ -162,7 +162,43 @@ struct NotebookDecoder {
         if let node = typed("cache") { cell.cache = node.scalar!.resolved == .bool(true) }
         if let node = typed("latency_budget_ms") { cell.latencyBudgetMs = number(node) }
         if let node = fields["python"] { cell.python = python(node, owner: "cell '\(cell.id.value)'") }
+        if let node = fields["parity"] { cell.parity = parity(node, cell: cell.id.value) }
         return .code(cell)
+    }
+
+    /// A `parity:` block; nil (with diagnostics) when it is malformed.
+    private mutating func parity(_ node: YAMLNode, cell: CellID) -> ParitySpec? {
+        guard check(node, .parity, what: "'parity' in cell '\(cell)'") else { return nil }
+        let fields = entries(of: node, fields: NotebookFormat.parityFields, context: .parity("cell '\(cell)'"))
+        guard let rows = fields["rows"] else {
+            diagnostics.append(.missingKey("rows", in: "the parity block of cell '\(cell)'", at: SourceRange(node.range.start),
+                                           snippet: "parity:\n  rows: evaluate/parity.jsonl"))
+            return nil
+        }
+        var valid = check(rows, .string(.relativePath), what: "'rows' in the parity block of cell '\(cell)'")
+        var tolerances: [ParitySpec.Tolerance] = []
+        for key in ["tolerance", "relative"] {
+            guard let value = fields[key] else {
+                tolerances.append(.uniform(0))
+                continue
+            }
+            if check(value, .tolerance, what: "'\(key)' in the parity block of cell '\(cell)'") {
+                tolerances.append(tolerance(value))
+            } else {
+                valid = false
+            }
+        }
+        guard valid else { return nil }
+        return ParitySpec(rows: path(rows), tolerance: tolerances[0], relative: tolerances[1], range: node.range)
+    }
+
+    private func tolerance(_ node: YAMLNode) -> ParitySpec.Tolerance {
+        if case .mapping(let pairs) = node.kind {
+            var map: [String: Double] = [:]
+            for pair in pairs { map[pair.key.scalar?.text ?? ""] = number(pair.value) ?? 0 }
+            return .fields(map)
+        }
+        return .uniform(number(node) ?? 0)
     }
 
     /// A `python:` block; nil (with diagnostics) when it is malformed.
@@ -315,9 +351,18 @@ struct NotebookDecoder {
             guard case .sequence = node.kind else {
                 return diagnostics.append(.wrongType(what: what, expected: type.phrase, found: node))
             }
-        case .python:
+        case .python, .parity:
             guard case .mapping = node.kind else {
                 return diagnostics.append(.wrongType(what: what, expected: type.phrase, found: node))
+            }
+        case .tolerance:
+            if case .mapping = node.kind {
+                checkInto(node, .map(key: .jsonPointer, value: .number(exclusiveMinimum: nil)), what: what)
+                if case .mapping(let pairs) = node.kind, pairs.contains(where: { (number($0.value) ?? 0) < 0 }) {
+                    diagnostics.append(.wrongType(what: what, expected: type.phrase, found: node))
+                }
+            } else if (number(node) ?? -1) < 0 || node.scalar?.resolved == nil {
+                diagnostics.append(.wrongType(what: what, expected: type.phrase, found: node))
             }
         case .requirements:
             if case .sequence = node.kind {
@@ -388,10 +433,12 @@ enum LoadContext {
     case markdownCell
     case codeCell(String)
     case python(String)
+    case parity(String)
 
     var phrase: String {
         switch self {
         case .python(let owner): "in the python block of \(owner)"
+        case .parity(let owner): "in the parity block of \(owner)"
         case .topLevel: "at the top level of the notebook"
         case .markdownCell: "in a markdown cell"
         case .codeCell(let name): "in \(name)"

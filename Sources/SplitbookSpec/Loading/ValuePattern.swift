@@ -63,6 +63,14 @@ extension ValuePattern {
         kind: .invalidPath,
         problem: { pathProblem($0) })
 
+    /// A JSON pointer (RFC 6901) naming a field of a response: `/probability`, `/scores/0`.
+    public static let jsonPointer = ValuePattern(
+        noun: "JSON pointer",
+        rule: "a JSON pointer such as /probability or /scores/0 (RFC 6901)",
+        regex: "^(/([^~/]|~[01])*)*$",
+        kind: .invalidValue,
+        problem: { isJSONPointer($0) ? nil : "is not a JSON pointer (write /field, /field/0; ~0 for ~ and ~1 for /)" })
+
     /// `version:` in a `python:` block: a major.minor version, optionally with the patch.
     public static let pythonVersion = ValuePattern(
         noun: "Python version",
@@ -108,6 +116,17 @@ extension ValuePattern {
         if path.contains("\\") || path.contains("\0") { return "contains a backslash or NUL character" }
         if normalize(path).rawValue.isEmpty { return "names the directory itself" }
         return nil
+    }
+
+    private static func isJSONPointer(_ s: String) -> Bool {
+        guard s.isEmpty || s.hasPrefix("/") else { return false }
+        var rest = s[...]
+        while let tilde = rest.firstIndex(of: "~") {
+            let next = rest[rest.index(after: tilde)...]
+            guard let escaped = next.first, escaped == "0" || escaped == "1" else { return false }
+            rest = next.dropFirst()
+        }
+        return true
     }
 
     private static func isPythonVersion(_ s: String) -> Bool {

@@ -104,6 +104,8 @@ public struct CodeCell: Sendable {
     public var latencyBudgetMs: Double?
     /// This cell's own `python:` block, replacing the notebook's.
     public var python: PythonSpec?
+    /// Online endpoints: the offline rows its chain must reproduce.
+    public var parity: ParitySpec?
     /// The range of each key present in the cell's mapping, for diagnostics that
     /// point at a whole entry (`publish:`) rather than one value.
     public var keyRanges: [String: SourceRange] = [:]

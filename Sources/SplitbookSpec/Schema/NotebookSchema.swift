@@ -75,6 +75,12 @@ public enum NotebookSchema {
             return [:]
         case .python:
             return object(fields: NotebookFormat.pythonFields, required: ["requirements"])
+        case .parity:
+            return object(fields: NotebookFormat.parityFields, required: ["rows"])
+        case .tolerance:
+            return ["oneOf": .array([.object(["type": .string("number"), "minimum": .int(0)]),
+                                     .object(["type": .string("object"), "propertyNames": .object(["pattern": .string(ValuePattern.jsonPointer.regex)]),
+                                              "additionalProperties": .object(["type": .string("number"), "minimum": .int(0)])])])]
         case .requirements:
             return ["oneOf": .array([.object(schema(for: .list(.string(.requirement), minItems: 0))),
                                      .object(schema(for: .string(.relativePath)))])]

@@ -109,6 +109,7 @@ public struct NotebookValidator: Sendable {
                                                 suggestion: Suggestion.closest(to: use.value.name.rawValue, in: graph.publishers.keys.map(\.rawValue))))
             }
             out += SplitRules.check(cell: i, in: graph)
+            if let parity = cell.parity { out += self.parity(parity, cell: i, in: graph) }
         }
 
         let (_, blocked) = graph.topologicalOrder()
@@ -119,11 +120,31 @@ public struct NotebookValidator: Sendable {
                 case .needs: reason = "needs"
                 case .input(let path): reason = "reads '\(path)', an output of"
                 case .artifact(let name): reason = "uses artifact '\(name)', published by"
+                case .parity(let path): reason = "checks its parity rows '\(path)', an output of"
                 }
                 return (graph.cells[edge.to].id.value, graph.cells[edge.from].id.value, reason, edge.range)
             }))
         }
         return out
+    }
+
+    /// A `parity:` block: on an endpoint, its rows an offline cell's declared output (or a file).
+    private func parity(_ parity: ParitySpec, cell node: Int, in graph: CellGraph) -> [Diagnostic] {
+        let cell = graph.cells[node]
+        guard graph.isEndpoint(node) else {
+            return [.parityNotEndpoint(cell: cell.id.value, offline: cell.stage == .offline, at: cell.keyRanges["parity"] ?? parity.range)]
+        }
+        switch parity.source(in: graph) {
+        case .output(let producer, let path):
+            let owner = graph.cells[producer]
+            if owner.stage == .online { return [.parityRowsOnline(path, producer: owner.id.value, at: parity.rows.range)] }
+            if !owner.outputs.contains(where: { $0.value == path }) {
+                return [.parityRowsNotOutput(path, producer: owner.id.value, at: parity.rows.range)]
+            }
+        case .file(let path):
+            if !context.sourceExists(path) { return [.parityRowsMissing(path, at: parity.rows.range)] }
+        }
+        return []
     }
 
     /// A requirements file that does not exist.
