@@ -16,7 +16,7 @@ public struct Splitbook: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [RunCommand.self, LockCommand.self, StatusCommand.self, ExplainCommand.self, RunsCommand.self, CacheCommand.self, RegistryCommand.self,
-                      ServeCommand.self, ExportCommand.self,
+                      ServeCommand.self, ExportCommand.self, ImportCommand.self,
                       CheckCommand.self, GraphCommand.self, SchemaCommand.self]
     )
 

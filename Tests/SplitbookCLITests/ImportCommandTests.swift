@@ -1,0 +1,399 @@
+import Foundation
+import SplitbookTestSupport
+import Testing
+
+/// CONTRACT §13: `splitbook import` turns a Jupyter notebook's hidden kernel
+/// state into declared, cached edges. Every test writes its `.ipynb` itself
+/// and runs the real binary.
+@Suite struct ImportCommandTests {
+    /// A cell of a test notebook: `code`, `markdown` or `raw`, its text and tags.
+    struct Cell {
+        var type = "code"
+        var source: String
+        var tags: [String] = []
+
+        static func code(_ source: String, tags: [String] = []) -> Cell { Cell(source: source, tags: tags) }
+        static func markdown(_ source: String) -> Cell { Cell(type: "markdown", source: source) }
+    }
+
+    /// nbformat 4 JSON for `cells` (sources as lists of lines, as Jupyter writes them).
+    static func ipynb(_ cells: [Cell]) throws -> String {
+        let list: [[String: Any]] = cells.map { cell in
+            var lines = cell.source.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) + "\n" }
+            if let last = lines.last { lines[lines.count - 1] = String(last.dropLast()) }
+            var json: [String: Any] = ["cell_type": cell.type, "metadata": ["tags": cell.tags], "source": lines]
+            if cell.type == "code" {
+                json["outputs"] = []
+                json["execution_count"] = NSNull()
+            }
+            return json
+        }
+        let document: [String: Any] = [
+            "nbformat": 4, "nbformat_minor": 5, "cells": list,
+            "metadata": ["kernelspec": ["name": "python3", "language": "python", "display_name": "Python 3"]],
+        ]
+        return String(decoding: try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+    }
+
+    /// A scratch directory holding `nb.ipynb` and the given files.
+    struct Workspace {
+        let dir: TemporaryDirectory
+
+        init(_ cells: [Cell], files: [String: String] = [:]) throws {
+            dir = try TemporaryDirectory("sb-import")
+            try dir.write("nb.ipynb", try ImportCommandTests.ipynb(cells))
+            for (path, text) in files { try dir.write(path, text) }
+        }
+
+        func splitbook(_ arguments: [String], environment: [String: String]? = nil) throws -> Binary.Result {
+            try Binary.run(arguments, in: dir.url, environment: environment)
+        }
+
+        /// `splitbook import nb.ipynb` (plus `extra`), which must succeed.
+        @discardableResult
+        func importNotebook(_ extra: [String] = []) throws -> Binary.Result {
+            let result = try splitbook(["import", "nb.ipynb"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result
+        }
+
+        var yaml: String { read("nb.yaml") ?? "" }
+
+        func read(_ path: String) -> String? { try? String(contentsOf: dir.url.appendingPathComponent(path), encoding: .utf8) }
+
+        func write(_ path: String, _ text: String) throws { try dir.write(path, text) }
+
+        /// `splitbook run nb.yaml --json`.
+        func run(_ extra: [String] = [], environment: [String: String]? = nil) throws -> Run {
+            let result = try splitbook(["run", "nb.yaml", "--json"] + extra, environment: environment)
+            return Run(result: result, report: try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8)))
+        }
+
+        /// What a cell printed in that run.
+        func stdout(_ run: Run, _ cell: String) -> String? {
+            guard let digest = run.cell(cell)?.stdout else { return nil }
+            return read("outputs/.splitbook/objects/\(digest)")
+        }
+
+        /// The `code:` block of cell `id` in the YAML, as text.
+        func code(of id: String) -> String {
+            let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            guard let start = lines.firstIndex(of: "  - id: \(id)") else { return "" }
+            let rest = lines[(start + 1)...]
+            let end = rest.firstIndex { $0.hasPrefix("  - ") } ?? lines.endIndex
+            return lines[start..<end].joined(separator: "\n")
+        }
+
+        /// Replaces `old` with `new` in the YAML (an edit a user makes).
+        func edit(_ old: String, _ new: String) throws {
+            let text = yaml
+            #expect(text.contains(old), "the YAML holds \(old)")
+            try write("nb.yaml", text.replacingOccurrences(of: old, with: new))
+        }
+
+        func remove() { dir.remove() }
+    }
+
+    /// A run's exit status, output and parsed `--json` report.
+    struct Run {
+        let result: Binary.Result
+        let report: Report?
+
+        var statuses: [String: String] { Dictionary(uniqueKeysWithValues: (report?.cells ?? []).map { ($0.id, $0.status) }) }
+        /// The cells that executed, in report order.
+        var ran: [String] { (report?.cells ?? []).filter { $0.status == "ran" }.map(\.id) }
+        func cell(_ id: String) -> Report.Cell? { report?.cells.first { $0.id == id } }
+    }
+
+    // MARK: the whole path
+
+    /// The notebook of the README: data loading, a function used in three cells, in-place
+    /// mutation, a redefinition, a file written and read back.
+    static let analysis: [Cell] = [
+        .markdown("# Points\nA small analysis."),
+        .code("import csv\nimport json"),
+        .code("rows = list(csv.DictReader(open('data/points.csv')))\nprint(len(rows))"),
+        .code("def total(rs):\n    return sum(int(r['a']) for r in rs)"),
+        .code("rows.append({'a': '10', 'b': '0'})\nprint('total', total(rows))"),
+        .code("best = max(int(r['a']) for r in rows)\nprint('best', best, 'of', total(rows))"),
+        .code("with open('summary.json', 'w') as f:\n    json.dump({'total': total(rows), 'best': best}, f)"),
+        .code("print(json.load(open('summary.json')))"),
+        .code("rows = [r for r in rows if r['b'] != '0']\nlen(rows)"),
+        .code("print('last', len(rows))"),
+    ]
+
+    static let points = "a,b\n1,2\n3,4\n"
+
+    @Test func importedNotebookChecksRunsRerunsCachedAndAnEditRerunsExactlyItsReaders() throws {
+        let w = try Workspace(Self.analysis, files: ["data/points.csv": Self.points])
+        defer { w.remove() }
+        let imported = try w.importNotebook()
+        #expect(imported.stderr.contains("imported nb.ipynb -> nb.yaml"), "\(imported.stderr)")
+        let yaml = w.yaml
+        #expect(yaml.contains("title: Points"))
+        #expect(yaml.contains("  - markdown: |-\n      # Points\n      A small analysis."), "\(yaml)")
+        // the reading cell declares the defining cell's value as an input and loads it
+        #expect(w.code(of: "cell-5").contains("inputs: [vars/rows/rows, vars/total/total]"), "\(yaml)")
+        #expect(w.code(of: "cell-5").contains("rows = splitbook.load(\"vars/rows/rows\")"))
+        #expect(w.code(of: "cell-5").contains("splitbook.save(\"vars/cell-5/rows\", rows)"), "an in-place change makes a new version")
+        #expect(w.code(of: "rows").contains("inputs: [data/points.csv]"), "a literal path read becomes an input")
+        #expect(w.code(of: "f").contains("outputs: [summary.json]"), "a literal path written becomes an output: \(yaml)")
+        #expect(w.code(of: "cell-8").contains("inputs: [summary.json]"), "the file an earlier cell writes is an edge")
+        #expect(w.code(of: "rows-2").contains("splitbook.show(len(rows))"), "the last expression is shown, as Jupyter shows it")
+
+        let check = try w.splitbook(["check", "nb.yaml"])
+        #expect(check.status == 0)
+        #expect(check.stdout == "nb.yaml: ok: 9 code cells (9 offline, 0 online)\n", "\(check.stdout)\(check.stderr)")
+        #expect(check.stderr == "")
+
+        let first = try w.run()
+        #expect(first.result.status == 0, "\(first.result.stdout)\(first.result.stderr)")
+        #expect(first.ran.count == 9)
+        #expect(w.stdout(first, "rows") == "2\n")
+        #expect(w.stdout(first, "cell-5") == "total 14\n", "sees the function and the rows of earlier cells")
+        #expect(w.stdout(first, "best") == "best 10 of 14\n", "sees the appended row: the version after the mutation")
+        #expect(w.stdout(first, "cell-8") == "{'total': 14, 'best': 10}\n")
+        #expect(w.stdout(first, "rows-2") == "2\n")
+        #expect(w.stdout(first, "cell-10") == "last 2\n", "sees the redefinition")
+
+        let second = try w.run()
+        #expect(second.result.status == 0)
+        #expect(second.ran.isEmpty, "a rerun is fully cached: \(second.statuses)")
+
+        // Editing the function reruns it and the cells that call it; the rest stays cached.
+        try w.edit("    return sum(int(r['a']) for r in rs)", "    return sum(int(r['a']) * 2 for r in rs)")
+        let edited = try w.run()
+        #expect(edited.result.status == 0, "\(edited.result.stdout)")
+        #expect(Set(edited.ran) == ["total", "cell-5", "best", "f", "cell-8"], "\(edited.statuses)")
+        #expect(w.stdout(edited, "best") == "best 10 of 28\n")
+    }
+
+    @Test func aFunctionUsedInThreeCellsIsASourceTheyDependOn() throws {
+        let w = try Workspace([
+            .code("def area(w, h):\n    return w * h\n\nprint('defined')"),
+            .code("print(area(2, 3))"),
+            .code("print(area(4, 5))"),
+            .code("print(area(1, 1))"),
+            .code("print('unrelated')"),
+        ])
+        defer { w.remove() }
+        try w.importNotebook()
+        let code = w.code(of: "area")
+        #expect(code.contains("outputs: [vars/area/area]"), "\(w.yaml)")
+        #expect(w.read("nb.yaml")?.components(separatedBy: "inputs: [vars/area/area]").count == 4, "three readers")
+        let first = try w.run()
+        #expect(first.ran.count == 5)
+        #expect(w.stdout(first, "cell-3") == "20\n")
+        #expect(w.read("outputs/nb/vars/area/area")?.hasPrefix("{\"format\": \"source\"") == true, "a function travels as its source")
+
+        // An edit elsewhere in the defining cell reruns it; the function's source is the same bytes, so its readers stay cached.
+        try w.edit("print('defined')", "print('defined here')")
+        let elsewhere = try w.run()
+        #expect(elsewhere.ran == ["area"], "\(elsewhere.statuses)")
+        #expect(elsewhere.cell("cell-2")?.earlyCutoff == true || elsewhere.statuses["cell-2"] == "cached")
+
+        // Editing the function reruns exactly the three callers.
+        try w.edit("    return w * h", "    return w * h + 1")
+        let edited = try w.run()
+        #expect(Set(edited.ran) == ["area", "cell-2", "cell-3", "cell-4"], "\(edited.statuses)")
+        #expect(w.stdout(edited, "cell-3") == "21\n")
+    }
+
+    @Test func redefinitionsAreVersionedSoEachReaderSeesWhatJupyterShowed() throws {
+        let w = try Workspace([
+            .code("x = 1\nitems = [1]"),
+            .code("print('a', x, items)"),
+            .code("x = x + 10\nitems.append(2)"),
+            .code("print('b', x, items)"),
+            .code("class Counter:\n    def __init__(self):\n        self.n = 0\n    def bump(self):\n        self.n += 1"),
+            .code("c = Counter()\nc.bump()"),
+            .code("c.bump()\nprint('c', c.n)"),
+            .code("if x > 100:\n    y = 1"),
+            .code("try:\n    print('d', y)\nexcept NameError:\n    print('d', 'no y')"),
+        ])
+        defer { w.remove() }
+        try w.importNotebook()
+        #expect(w.code(of: "x-2").contains("x = splitbook.load(\"vars/x/x\")"), "\(w.yaml)")
+        #expect(w.code(of: "x-2").contains("outputs: [vars/x-2/x, vars/x-2/items]"), "\(w.yaml)")
+        #expect(w.code(of: "y").contains("splitbook.save(\"vars/y/y\", globals().get(\"y\", splitbook.MISSING))"), "\(w.yaml)")
+        #expect(w.code(of: "cell-9").contains("if y is splitbook.MISSING: del y"), "\(w.yaml)")
+        let run = try w.run()
+        #expect(run.result.status == 0, "\(run.result.stdout)")
+        #expect(w.stdout(run, "cell-2") == "a 1 [1]\n")
+        #expect(w.stdout(run, "cell-4") == "b 11 [1, 2]\n")
+        #expect(w.stdout(run, "cell-7") == "c 2\n", "an instance of a notebook class, changed by a method, is carried with its state")
+        #expect(w.stdout(run, "cell-9") == "d no y\n", "a conditional definition that did not happen leaves the name undefined")
+    }
+
+    @Test func aParametersCellBecomesParamsReadOnlyByTheCellsThatUseThem() throws {
+        let w = try Workspace([
+            .code("n = 3\nrate = 0.5\nname = 'demo'\nlayers = [8, 4]", tags: ["parameters"]),
+            .code("print(n * rate, type(rate).__name__)"),
+            .code("print(name, layers)"),
+            .code("print('no params here')"),
+        ])
+        defer { w.remove() }
+        try w.importNotebook()
+        let yaml = w.yaml
+        #expect(yaml.contains("params:\n  \"n\": 3\n  rate: 0.5\n  name: demo\n  layers: [8,4]\n"), "\(yaml)")
+        #expect(w.code(of: "cell-2").contains("params: [\"n\", rate]"), "\(yaml)")
+        #expect(w.code(of: "cell-2").contains("n = splitbook.params[\"n\"]"))
+        #expect(w.code(of: "cell-3").contains("params: [name, layers]"))
+        #expect(w.code(of: "cell-4").contains("params: []"))
+        #expect(!yaml.contains("n = 3"), "the literals are params now, not code")
+        let first = try w.run()
+        #expect(w.stdout(first, "cell-2") == "1.5 float\n", "a float param stays a float")
+        let changed = try w.run(["-p", "n=10"])
+        #expect(changed.ran == ["cell-2"], "\(changed.statuses)")
+        #expect(w.stdout(changed, "cell-2") == "5.0 float\n")
+    }
+
+    @Test func pipInstallLinesBecomeRequirementsAndTheNotebookRunsInThem() throws {
+        let w = try Workspace([
+            .code("%pip install -q demo-pkg==1.0\nimport demo_pkg"),
+            .code("print(demo_pkg.VERSION)"),
+        ])
+        defer { w.remove() }
+        let imported = try w.importNotebook(["--verbose"])
+        #expect(w.yaml.contains("python: {requirements: [\"demo-pkg==1.0\"]}"), "\(w.yaml)")
+        #expect(w.code(of: "imports").contains("# %pip install -q demo-pkg==1.0"), "\(w.yaml)")
+        #expect(imported.stderr.contains("nb.ipynb:cell 1:1:1: note: `pip install` becomes the notebook's `python.requirements`"), "\(imported.stderr)")
+        #expect(w.code(of: "cell-2").contains("import demo_pkg"), "the import is repeated where the module is used")
+        let check = try w.splitbook(["check", "nb.yaml"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(!check.stderr.contains("warning"), "the requirement provides the import: \(check.stderr)")
+
+        let index = try LocalIndex(in: w.dir)
+        try index.wheel("demo-pkg", "1.0")
+        let run = try w.run(environment: try index.environment(.pip))
+        #expect(run.result.status == 0, "\(run.result.stdout)\(run.result.stderr)")
+        #expect(w.stdout(run, "cell-2") == "1.0\n")
+    }
+
+    @Test func whatCannotBeFollowedIsReportedAtItsCellAndLine() throws {
+        let w = try Workspace([
+            .code("import os\nfrom math import *"),
+            .code("value = sqrt(4)\nexec('hidden = 1')\nglobals()['other'] = 2"),
+            .code("%cd /tmp\n!ls -la\nfiles = !ls\n%matplotlib inline"),
+            .code("import random\nrandom.seed(0)"),
+            .code("print(later)"),
+            .code("later = 1"),
+        ])
+        defer { w.remove() }
+        let result = try w.importNotebook()
+        let err = result.stderr
+        #expect(err.contains("nb.ipynb:cell 1:2:1: warning: star import from 'math': the names it defines cannot be followed\n    from math import *\n    ^~~~~~~~~~~~~~~~~~"), "\(err)")
+        #expect(err.contains("nb.ipynb:cell 2:1:9: warning: reads 'sqrt', which no earlier cell defines"), "\(err)")
+        #expect(err.contains("note: it may come from the star import in cell 1"))
+        #expect(err.contains("nb.ipynb:cell 2:2:1: warning: `exec()` runs code the analysis cannot see"))
+        #expect(err.contains("nb.ipynb:cell 2:3:1: warning: `globals()` reads or writes names the analysis cannot see"))
+        #expect(err.contains("nb.ipynb:cell 3:1:1: warning: magic `%cd` is not Python: commented out, not run"))
+        #expect(err.contains("nb.ipynb:cell 3:2:1: warning: shell line `!ls -la`: commented out, not run"))
+        #expect(err.contains("nb.ipynb:cell 3:3:1: warning: assignment from a shell command or magic: not carried over"))
+        #expect(!err.contains("%matplotlib"), "front-end magics are notes, shown with --verbose")
+        #expect(err.contains("nb.ipynb:cell 4:2:1: warning: seeds random's global random generator"))
+        #expect(err.contains("nb.ipynb:cell 5:1:7: warning: reads 'later', which no earlier cell defines"))
+        #expect(err.contains("note: cell 6 defines it later: in Jupyter this worked only because the cells ran out of order"))
+        #expect(err.contains("9 warnings"), "\(err)")
+        #expect(w.code(of: "cell-3").contains("      # %cd /tmp\n      # !ls -la\n      # files = !ls\n      # %matplotlib inline"), "\(w.yaml)")
+        let check = try w.splitbook(["check", "nb.yaml"])
+        #expect(check.status == 0, "the warnings are the import's; the YAML itself checks: \(check.stderr)")
+    }
+
+    @Test func literalPathsBecomeInputsAndOutputs() throws {
+        let w = try Workspace([
+            .code("from pathlib import Path\nimport os\nDATA = 'data'"),
+            .code("text = open(os.path.join(DATA, 'in.txt')).read()\nlines = Path('data/in.txt').read_text().splitlines()"),
+            .code("open('out/upper.txt', 'w').write(text.upper())"),
+            .code("print(open('out/upper.txt').read().strip())"),
+            .code("print(open('data/missing.txt').read())"),
+        ], files: ["data/in.txt": "hello\n"])
+        defer { w.remove() }
+        let result = try w.importNotebook()
+        #expect(w.code(of: "text").contains("inputs: [vars/data/DATA, data/in.txt]"), "a path built from literals is an input: \(w.yaml)")
+        #expect(w.code(of: "cell-3").contains("outputs: [out/upper.txt]"), "\(w.yaml)")
+        #expect(w.code(of: "cell-4").contains("inputs: [out/upper.txt]"), "\(w.yaml)")
+        #expect(result.stderr.contains("nb.ipynb:cell 5:1:7: warning: reads 'data/missing.txt', which does not exist under the notebook's directory"),
+                "\(result.stderr)")
+        try FileManager.default.removeItem(at: w.dir.url.appendingPathComponent("nb.yaml"))
+        // Without the failing last cell the notebook runs; the written file reaches the reader.
+        try w.write("nb.ipynb", try Self.ipynb([
+            .code("text = open('data/in.txt').read()"),
+            .code("open('out/upper.txt', 'w').write(text.upper())"),
+            .code("print(open('out/upper.txt').read().strip())"),
+        ]))
+        try w.importNotebook()
+        let run = try w.run()
+        #expect(run.result.status == 0, "\(run.result.stdout)")
+        #expect(w.stdout(run, "cell-3") == "HELLO\n")
+        #expect(w.read("outputs/nb/out/upper.txt") == "HELLO\n")
+        try w.write("data/in.txt", "changed\n")
+        let again = try w.run()
+        #expect(Set(again.ran) == ["text", "cell-2", "cell-3"], "an input file changed: \(again.statuses)")
+    }
+
+    @Test func badInputIsALocatedErrorAndNothingIsWritten() throws {
+        let w = try Workspace([.code("x = 1")])
+        defer { w.remove() }
+        try w.write("broken.ipynb", "{\n  \"nbformat\": 4,\n  \"cells\": [\n    {\"cell_type\": \"code\",}\n  ]\n}\n")
+        let broken = try w.splitbook(["import", "broken.ipynb"])
+        #expect(broken.status == 2)
+        #expect(broken.stderr.hasPrefix("broken.ipynb:4:26: error: not JSON: Expecting property name enclosed in double quotes"), "\(broken.stderr)")
+        #expect(w.read("broken.yaml") == nil)
+
+        try w.write("old.ipynb", "{\"nbformat\": 3, \"worksheets\": []}")
+        let old = try w.splitbook(["import", "old.ipynb"])
+        #expect(old.status == 2)
+        #expect(old.stderr.contains("old.ipynb: error: nbformat 3: splitbook import reads nbformat 4"), "\(old.stderr)")
+
+        try w.write("shape.ipynb", "{\"nbformat\": 4, \"cells\": [{\"cell_type\": \"code\", \"source\": 5}]}")
+        let shape = try w.splitbook(["import", "shape.ipynb"])
+        #expect(shape.status == 2)
+        #expect(shape.stderr.contains("shape.ipynb: error: cells[0] (cell 1): 'source' must be a string or a list of strings"), "\(shape.stderr)")
+
+        let missing = try w.splitbook(["import", "nowhere.ipynb"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("nowhere.ipynb: error: no such file"), "\(missing.stderr)")
+
+        try w.write("nb.yaml", "keep me\n")
+        let kept = try w.splitbook(["import", "nb.ipynb"])
+        #expect(kept.status == 2)
+        #expect(kept.stderr.contains("nb.yaml exists; pass --force to overwrite it"))
+        #expect(w.read("nb.yaml") == "keep me\n")
+        let forced = try w.splitbook(["import", "nb.ipynb", "--force"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(w.read("nb.yaml")?.contains("x = 1") == true)
+
+        let printed = try w.splitbook(["import", "nb.ipynb", "-o", "-"])
+        #expect(printed.status == 0)
+        #expect(printed.stdout.contains("  - id: x\n    lang: python\n"), "\(printed.stdout)")
+        let elsewhere = try w.splitbook(["import", "nb.ipynb", "-o", "notebooks/copy.yaml"])
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        #expect(w.read("notebooks/copy.yaml")?.contains("# Imported from nb.ipynb") == true)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: w.dir.url.appendingPathComponent("notebooks").path) == ["copy.yaml"],
+                "no staging file left behind")
+    }
+
+    /// numpy arrays travel as .npy (no pickle), where this machine's python3 has numpy.
+    @Test(.enabled(if: ImportCommandTests.pythonHasNumpy)) func numpyArraysTravelAsNpy() throws {
+        let w = try Workspace([
+            .code("import numpy as np\narr = np.arange(12, dtype=np.float64).reshape(3, 4)\nrng = np.random.default_rng(0)"),
+            .code("arr[0, 0] = 100\ndraw = rng.integers(0, 1000)"),
+            .code("print(arr.sum(), arr.dtype, draw == np.random.default_rng(0).integers(0, 1000))\nprint(rng.integers(0, 1000) != draw)"),
+        ])
+        defer { w.remove() }
+        try w.importNotebook()
+        let run = try w.run(environment: ImportCommandTests.systemPythonEnvironment)
+        #expect(run.result.status == 0, "\(run.result.stdout)")
+        #expect(w.stdout(run, "cell-3") == "166.0 float64 True\nTrue\n", "the changed array, and the generator with its state")
+        let saved = try Data(contentsOf: w.dir.url.appendingPathComponent("outputs/nb/vars/arr/arr"))
+        #expect(String(decoding: saved.prefix(17), as: UTF8.self) == "{\"format\": \"npy\",", "an array of numbers is saved as .npy, not pickled")
+    }
+
+    static let pythonHasNumpy: Bool = {
+        (try? Process.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import numpy"]).status) == 0
+    }()
+
+    /// The caller's environment (its python3, not the test venv's).
+    static var systemPythonEnvironment: [String: String] { ProcessInfo.processInfo.environment }
+}
