@@ -528,14 +528,15 @@ public enum ImportPlanner {
 }
 
 /// Cell ids from what the cells define: the first function or class, else the
-/// first value (`load_data`, `df`, `df-2`), `imports` for a cell of imports,
+/// first value it surely binds (`load_data`, `df`, `df-2`), `imports` for a cell of imports,
 /// else `cell-N` (N: its position in the `.ipynb`).
 struct CellIDs {
     var taken: Set<String> = []
 
     mutating func id(for cell: JupyterAnalysis.CodeCell) -> String {
         let code = cell.defs.filter { $0.kind == "function" || $0.kind == "class" }.map(\.name)
-        let values = cell.defs.filter { $0.kind == "value" && !$0.name.hasPrefix("_") }.map(\.name)
+        // Values bound for sure: a loop's or a `with`'s variable (`for r in rows`) names no cell.
+        let values = cell.defs.filter { $0.kind == "value" && $0.definite && !$0.name.hasPrefix("_") }.map(\.name)
         var base: String?
         if cell.language != "python" {
             base = nil

@@ -361,6 +361,7 @@ class Cell(ast.NodeVisitor):
         self.statement = None
         self.display_statement = None
         self.expanded = set()
+        self.aliases = {}         # name -> names whose objects it may share (for in-place changes through it)
         self.expression = None    # the value of the expression statement being visited (its result is thrown away)
 
     # Recording -----------------------------------------------------------
@@ -422,7 +423,36 @@ class Cell(ast.NodeVisitor):
             self.bound[name] = "bound"
         self.notebook.rebind(name, kind, self, module)
 
+    def alias_roots(self, name, seen=None):
+        """The names whose objects `name` may share: `r` in `for r in rows`, `first = rows[0]`, `b = a`."""
+        seen = seen if seen is not None else {name}
+        for root in self.aliases.get(name, ()):
+            if root not in seen:
+                seen.add(root)
+                self.alias_roots(root, seen)
+        return seen
+
+    def alias(self, targets, expression):
+        """Records that the names bound by `targets` may share objects with `expression`'s roots."""
+        roots = set()
+        if isinstance(expression, (ast.Name, ast.Subscript, ast.Attribute)):
+            root = root_name(expression)
+            if root:
+                roots.add(root)
+        elif expression is not None:
+            roots = {n.id for n in ast.walk(expression) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        for name in targets:
+            if roots:
+                self.aliases[name] = roots
+            else:
+                self.aliases.pop(name, None)
+
     def mutate(self, name, node):
+        for root in sorted(self.alias_roots(name) - {name}):
+            self.mutate_one(root, node)
+        self.mutate_one(name, node)
+
+    def mutate_one(self, name, node):
         if self.owner is not None:
             if self.is_global_in_function(name):
                 self.owner.mutations.add(name)
@@ -518,6 +548,12 @@ class Cell(ast.NodeVisitor):
         self.visit(node.value)
         for target in node.targets:
             self.assign_target(target, node)
+            names = target_names(target)
+            if isinstance(node.value, (ast.Name, ast.Subscript, ast.Attribute)) or \
+                    (isinstance(target, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List, ast.Name))):
+                self.alias(names, node.value)
+            else:
+                self.alias(names, None)
         if self.owner is None and not self.scopes and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             name = node.targets[0].id
             if isinstance(node.value, ast.Lambda):
@@ -595,6 +631,7 @@ class Cell(ast.NodeVisitor):
         self.visit(node.iter)
         self.conditional += 1
         self.assign_target(node.target, node, bind=True)  # the loop's body sees it bound
+        self.alias(target_names(node.target), node.iter)
         for statement in node.body + node.orelse:
             self.visit(statement)
         self.conditional -= 1
@@ -667,10 +704,10 @@ class Cell(ast.NodeVisitor):
             arguments = node.args
             params = [a.arg for a in arguments.posonlyargs + arguments.args]
         summary = Summary(kind, params)
-        outer_owner, outer_scopes = self.owner, self.scopes
-        self.owner, self.scopes = summary, []
+        outer_owner, outer_scopes, outer_aliases = self.owner, self.scopes, self.aliases
+        self.owner, self.scopes, self.aliases = summary, [], {}
         self.enter(node)
-        self.owner, self.scopes = outer_owner, outer_scopes
+        self.owner, self.scopes, self.aliases = outer_owner, outer_scopes, outer_aliases
         for expression in header_expressions(node):
             for sub in ast.walk(expression):
                 if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
