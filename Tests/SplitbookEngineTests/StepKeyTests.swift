@@ -60,3 +60,20 @@ struct NoopTemplateTests {
         #expect(filled == #"{"a":"r1","b":"x@y","c":0.5,"d":"@nope@"}"#)
     }
 }
+
+@Suite("Sweep grids")
+struct SweepGridTests {
+    @Test func valuesAreYAMLRangesOrListsAndTheGridIsTheirProduct() throws {
+        let grid = try SweepGrid(["lr=0.1,0.01", "epochs=range(1, 7, 2)", "name=[a, \"b,c\"]"])
+        #expect(grid.axes.map(\.values) == [[.double(0.1), .double(0.01)], [.int(1), .int(3), .int(5)], [.string("a"), .string("b,c")]])
+        #expect(grid.points.count == 12)
+        #expect(grid.points.first == ["lr": .double(0.1), "epochs": .int(1), "name": .string("a")])
+        #expect(grid.points.last == ["lr": .double(0.01), "epochs": .int(5), "name": .string("b,c")])
+        #expect(try SweepGrid(["x=range(0, 0.3, 0.1)"]).axes[0].values == [.int(0), .double(0.1), .double(0.2)])
+        #expect(grid.id(notebook: "nb.yaml", fixed: [:]) == (try SweepGrid(["lr=0.1,0.01", "epochs=range(1, 7, 2)", "name=[a, \"b,c\"]"]))
+            .id(notebook: "nb.yaml", fixed: [:]))
+        #expect(grid.id(notebook: "nb.yaml", fixed: [:]) != grid.id(notebook: "nb.yaml", fixed: ["seed": .int(2)]))
+        #expect(throws: SweepGrid.ParseError.self) { try SweepGrid(["x"]) }
+        #expect(throws: SweepGrid.ParseError.self) { try SweepGrid(["x=1", "x=2"]) }
+    }
+}

@@ -19,6 +19,7 @@ struct RunCommand: ParsableCommand {
           splitbook run notebooks/intro.yaml -p n=50 --jobs 4
           splitbook run notebooks/intro.yaml --force powers
           splitbook run notebooks/intro.yaml --only summary --json
+          splitbook run notebooks/churn_model.yaml --sweep C=0.01,0.1,1 --sweep seed=range(1,4)
         """
     )
 
@@ -48,6 +49,10 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Fail (exit 2) when NAME.lock does not cover the notebook's Python requirements, instead of updating it (for CI).")
     var locked = false
+
+    @Option(help: ArgumentHelp("Sweep a param over values (read as YAML): each point of the grid is a run of its own, sharing the cache. "
+                               + "Repeat for a grid.", valueName: "name=v1,v2,...|name=range(a,b,step)"))
+    var sweep: [String] = []
 
     @OptionGroup var locations: Locations
 
@@ -112,6 +117,14 @@ struct RunCommand: ParsableCommand {
         let name = NotebookLoader.stem(of: notebook)
         let context = NoopStamp.context(params: JSONValue.object(options.params).canonicalJSON, only: only,
                                         registry: options.registry.path, environment: ProcessInfo.processInfo.environment)
+        if !sweep.isEmpty {
+            options.only = only.map { CellID($0) }
+            options.jobs = jobs
+            options.locked = locked
+            if forceAll { options.force = .all }
+            if let forceCell { options.force = .cell(CellID(forceCell)) }
+            return try runSweep(file: try locations.loadValid(notebook), options: options)
+        }
         if !forceAll, forceCell == nil,
            try Self.replayIfUnchanged(notebook: notebook, context: context, outputs: options.outputs, started: started, json: json,
                                       verbose: verbose) {

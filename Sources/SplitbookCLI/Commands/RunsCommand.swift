@@ -6,14 +6,15 @@ import SplitbookEngine
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
-        abstract: "Browse the run history: what each run did, per cell, and how two runs differ.",
+        abstract: "Browse the run history: what each run did, per cell, how two runs differ, all runs in a table.",
         discussion: """
         Example:
           splitbook runs list
           splitbook runs show 20261125-0930
           splitbook runs compare 20261125-0930 20261125-1012
+          splitbook runs table churn_model --sort auc
         """,
-        subcommands: [List.self, Show.self, Compare.self]
+        subcommands: [List.self, Show.self, Compare.self, Table.self]
     )
 
     struct Location: ParsableArguments {

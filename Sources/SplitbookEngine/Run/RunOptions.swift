@@ -21,6 +21,8 @@ public struct RunOptions: Sendable {
     public var registry: URL = URL(fileURLWithPath: "outputs/registry")
     /// `--locked`: a lock file that does not cover the `python:` blocks is an error, never rewritten.
     public var locked = false
+    /// The sweep this run is a point of (`run --sweep`), recorded in its history record.
+    public var sweep: String?
 
     public init() {}
 }

@@ -56,6 +56,8 @@ public struct RunReport: Codable, Sendable {
     public var duration: Double
     public var params: [String: String]
     public var cells: [CellResult]
+    /// The sweep this run was a point of (`run --sweep`).
+    public var sweep: String?
 
     /// The record as JSON, written by hand (this runs on every run, even a
     /// no-op one, where `JSONEncoder` would cost more than the rest of it).
@@ -106,6 +108,7 @@ public struct RunReport: Codable, Sendable {
         w.stringMap("params", params)
         w.string("runID", placeholders ? "@RUN_ID@" : runID)
         w.string("startedAt", placeholders ? "@STARTED@" : ISOTime.string(startedAt))
+        if let sweep { w.string("sweep", sweep) }
         w.key("version"); w.int(version)
         w.endObject()
         return w.text

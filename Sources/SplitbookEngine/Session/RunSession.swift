@@ -19,6 +19,8 @@ final class RunSession {
     let environments: NotebookEnvironments
     let keys: KeyBuilder
     let runID: String
+    /// The sweep this run is a point of, if any.
+    let sweep: String?
     let started = Date()
     /// The state as the run found it (what decisions compare against).
     let initialState: NotebookState
@@ -35,6 +37,7 @@ final class RunSession {
         self.graph = graph
         self.params = params
         self.executing = executing
+        sweep = options.sweep
         workspace = try Workspace(root: options.outputs)
         lock = executing ? try workspace.lock(onWait: onWait) : nil
         if executing { workspace.removeAbandonedFiles() }
@@ -124,8 +127,9 @@ final class RunSession {
     /// history are saved (failures there are warnings: the cells' results
     /// are kept already, and these only save time or record the run).
     func finish(_ cells: [RunReport.CellResult], warn: (String) -> Void) -> RunReport {
-        let report = RunReport(runID: runID, notebook: notebook.name, notebookPath: file.source.path, startedAt: started,
+        var report = RunReport(runID: runID, notebook: notebook.name, notebookPath: file.source.path, startedAt: started,
                                duration: Date().timeIntervalSince(started), params: params.mapValues(\.canonicalJSON), cells: cells)
+        report.sweep = sweep
         try? workspace.hasher.save()
         workspace.store.saveLedger()
         try? interpreters.save()
