@@ -146,4 +146,24 @@ struct SweepTests {
         let range = try p.splitbook(["run", p.notebook, "--sweep", "a=range(1,2,0)"])
         #expect(range.status == 2)
     }
+
+    /// The comparison page: self-contained, one mark per run in each (param, metric) plot, each linking to its run's report.
+    @Test func theComparisonPageIsSelfContainedWithAMarkPerRun() throws {
+        let p = try Project(Self.notebook)
+        defer { p.remove() }
+        let id = Self.sweepID(try p.splitbook(["run", p.notebook] + Self.grid))
+        let result = try p.splitbook(["runs", "report", "nb", "--sweep", id, "-o", "pages/sweep.html"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let html = p.read("pages/sweep.html") ?? ""
+        #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href=\"http") && !html.contains("url("))
+        // 2 swept params x 2 metrics = 4 plots, 6 runs each.
+        #expect(html.components(separatedBy: "<figure>").count - 1 == 4)
+        #expect(html.components(separatedBy: "<circle class=\"run\"").count - 1 == 24)
+        let links = html.components(separatedBy: "href=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        #expect(Set(links).count == 6, "\(links)")
+        for link in Set(links) {
+            let target = p.url.appendingPathComponent("pages").appendingPathComponent(String(link)).standardizedFileURL
+            #expect(FileManager.default.contents(atPath: target.path).map { String(decoding: $0, as: UTF8.self).contains("<html") } == true, "\(link)")
+        }
+    }
 }

@@ -14,7 +14,7 @@ struct RunsCommand: ParsableCommand {
           splitbook runs compare 20261125-0930 20261125-1012
           splitbook runs table churn_model --sort auc
         """,
-        subcommands: [List.self, Show.self, Compare.self, Table.self]
+        subcommands: [List.self, Show.self, Compare.self, Table.self, Report.self]
     )
 
     struct Location: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SplitbookEngine
+import SplitbookReport
 import SplitbookSpec
 
 extension RunsCommand {
@@ -35,21 +36,28 @@ extension RunsCommand {
         }
 
         func run() throws {
+            var table = try Self.load(location: location, notebook: notebook, sweep: sweep).table
+            if let sort {
+                do { table.sort(by: try table.metricName(sort)) } catch { throw Terminal.usage("--sort \(sort): \(error)") }
+            }
+            print(json ? Self.json(table) : csv ? Self.csv(table) : md ? Self.markdown(table) : Self.text(table), terminator: "")
+        }
+
+        /// The runs of `notebook` (a name or a path; all when nil) in `sweep` (all when nil), as a table,
+        /// and each run with its notebook's name.
+        static func load(location: Location, notebook: String?, sweep: String?) throws -> (table: RunTable, sources: [(String, RunReport)]) {
             let history = try location.history()
-            let name = notebook.map { ($0 as NSString).lastPathComponent }.map { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") ? ($0 as NSString).deletingPathExtension : $0 }
-            var runs: [RunReport] = []
+            let name = notebook.map { (($0 as NSString).lastPathComponent as NSString) }
+                .map { $0.pathExtension == "yaml" || $0.pathExtension == "yml" ? $0.deletingPathExtension : $0 as String }
+            var runs: [(String, RunReport)] = []
             for nb in history.notebooks where name == nil || nb == name {
-                runs += history.runIDs(nb).compactMap { history.load(nb, $0) }.filter { sweep == nil || $0.sweep == sweep }
+                runs += history.runIDs(nb).compactMap { history.load(nb, $0) }.filter { sweep == nil || $0.sweep == sweep }.map { (nb, $0) }
             }
             guard !runs.isEmpty else {
                 throw Terminal.usage("no runs" + (name.map { " of \($0)" } ?? "") + (sweep.map { " in sweep \($0)" } ?? "")
                                      + " in \(location.outputs.outputs); see 'splitbook runs list'")
             }
-            var table = RunTable(runs: runs, latestPerPoint: sweep != nil)
-            if let sort {
-                do { table.sort(by: try table.metricName(sort)) } catch { throw Terminal.usage("--sort \(sort): \(error)") }
-            }
-            print(json ? Self.json(table) : csv ? Self.csv(table) : md ? Self.markdown(table) : Self.text(table), terminator: "")
+            return (RunTable(runs: runs.map(\.1), latestPerPoint: sweep != nil), runs)
         }
 
         static func cells(_ table: RunTable, _ row: RunTable.Row, mark: String) -> [String] {
@@ -106,6 +114,58 @@ extension RunsCommand {
             }
             return JSONValue.object(["params": .array(table.params.map(JSONValue.string)), "metrics": .array(table.metrics.map(JSONValue.string)),
                                      "rows": .array(rows)]).prettyJSON() + "\n"
+        }
+    }
+}
+
+extension RunsCommand {
+    /// `splitbook runs report`: the table and a plot per (param, metric) as one HTML page.
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "report",
+            abstract: "Write an HTML page comparing runs: the table, and each metric plotted against each param.",
+            discussion: """
+            The page is one self-contained file (no script, no network reference); each mark of a
+            plot is one run and links to that run's report when a sweep kept it.
+
+            Example:
+              splitbook runs report churn_model --sweep sw-1a2b3c4d5e -o sweep.html
+            """)
+
+        @Argument(help: "Only this notebook's runs (its name or path).")
+        var notebook: String?
+        @Option(help: "Only the runs of this sweep.")
+        var sweep: String?
+        @Option(name: .shortAndLong, help: "Where to write the page.")
+        var output: String
+        @OptionGroup var location: Location
+
+        func run() throws {
+            let table = try Table.load(location: location, notebook: notebook, sweep: sweep)
+            let page = URL(fileURLWithPath: output).standardizedFileURL
+            var reports: [String: String] = [:]
+            for (notebook, run) in table.sources {
+                let target = RunCommand.sweepReportURL(outputs: location.outputs.url, notebook: notebook, sweep: run.sweep ?? "", runID: run.runID)
+                if run.sweep != nil, FileManager.default.fileExists(atPath: target.path) {
+                    reports[run.runID] = Self.relative(target.standardizedFileURL, from: page.deletingLastPathComponent())
+                }
+            }
+            let title = "Runs of " + (notebook ?? "every notebook") + (sweep.map { ", sweep \($0)" } ?? "")
+            let html = ComparisonPage(table: table.table, title: title, reports: reports).html
+            do {
+                try AtomicFile.makeDirectory(page.deletingLastPathComponent().path)
+                try AtomicFile.write(Data(html.utf8), to: page)
+            } catch {
+                throw Terminal.usage("cannot write \(output): \(error)")
+            }
+            print("wrote \(output): \(table.table.rows.count) runs, \(table.table.params.count * table.table.metrics.count) plots")
+        }
+
+        /// `target` as a path relative to `directory`.
+        static func relative(_ target: URL, from directory: URL) -> String {
+            let a = directory.pathComponents, b = target.pathComponents
+            let common = zip(a, b).prefix { $0 == $1 }.count
+            return (Array(repeating: "..", count: a.count - common) + b.dropFirst(common)).joined(separator: "/")
         }
     }
 }

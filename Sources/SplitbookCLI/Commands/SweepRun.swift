@@ -44,6 +44,7 @@ extension RunCommand {
                 report = try Terminal.reportingEnvironmentErrors {
                     try NotebookRunner(file: file, options: options).run(observer: printer) { report, _ in
                         _ = printer.writeReport(file: file, run: report, outputs: options.outputs)
+                        Self.keepReport(report, sweep: id, outputs: options.outputs)
                         printer.finish(report)
                     }
                 }
@@ -60,5 +61,18 @@ extension RunCommand {
         Terminal.error("sweep \(id): \(points.count) points, \(failed) failed, \(executed) cells executed; "
                        + "compare them with: splitbook runs table --sweep \(id)")
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Each point's report stays beside the sweep's (`NAME/sweeps/ID/RUN.html`), for `runs report` to link.
+    static func keepReport(_ run: RunReport, sweep: String, outputs: URL) {
+        let source = outputs.appendingPathComponent("\(run.notebook)/report.html")
+        let target = sweepReportURL(outputs: outputs, notebook: run.notebook, sweep: sweep, runID: run.runID)
+        try? AtomicFile.makeDirectory(target.deletingLastPathComponent().path)
+        guard let data = FileManager.default.contents(atPath: source.path) else { return }
+        try? AtomicFile.write(data, to: target, durable: false)
+    }
+
+    static func sweepReportURL(outputs: URL, notebook: String, sweep: String, runID: String) -> URL {
+        outputs.appendingPathComponent("\(notebook)/sweeps/\(sweep)/\(runID).html")
     }
 }
