@@ -32,6 +32,9 @@ MUTATORS = {
     "random", "integers", "normal", "uniform", "choice", "shuffle", "permutation", "permuted", "standard_normal",
     "binomial", "poisson", "exponential", "seed", "load_state_dict", "train", "step", "zero_grad", "backward",
 }
+# Mutators of the builtin containers, which return None: as a cell's last line they show nothing.
+RETURNS_NONE = {"append", "extend", "insert", "remove", "clear", "update", "sort", "reverse", "add", "discard",
+                "appendleft", "extendleft", "rotate"}
 # Methods whose result is often thrown away but that leave the object as it was.
 PURE_METHODS = {
     "head", "tail", "info", "describe", "show", "summary", "value_counts", "nunique", "count", "sample", "copy",
@@ -991,7 +994,7 @@ def parameters(source, tree, report):
         if value is not None:
             values.append({"name": target.id, "value": value, "line": statement.lineno})
             removed.update(range(statement.lineno, statement.end_lineno + 1))
-        elif not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Constant):
+        elif not isinstance(statement, (ast.Expr, ast.Import, ast.ImportFrom)):
             node = statement
             report.add("warning", node.lineno, node.col_offset + 1, len(lines[node.lineno - 1]) - node.col_offset,
                        "this statement of the parameters cell is not `name = literal`: kept as code, not a param",
@@ -1009,6 +1012,9 @@ def show_wrapped(source, statement):
     value = statement.value
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("print", "display"):
         return source, False
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in RETURNS_NONE:
+        return source, False  # rows.append(...), model.fit(...) as the last line: shown only when it returns something
+
     end_offset = statement.end_col_offset
     opening, closing = b"splitbook.show(", b")"
     if isinstance(value, ast.Tuple) and not first[statement.col_offset:].startswith(b"("):
@@ -1168,7 +1174,10 @@ def main():
             for c in cells if c["type"] == "code" and c["source"].strip()]
     analysis = analyze(code)
     modules = sorted({entry["module"] for cell in analysis for entry in cell["imports"]})
-    json.dump({"cells": cells, "analysis": analysis, "distributions": distributions(modules),
+    # Only a notebook with %pip lines gets a python: block, and only then are the other imports mapped to
+    # distributions (scanning every installed distribution costs about 0.1 s).
+    wanted = any(cell["requirements"] or cell["requirementFiles"] for cell in analysis)
+    json.dump({"cells": cells, "analysis": analysis, "distributions": distributions(modules) if wanted else {},
                "builtins": sorted(BUILTIN_NAMES), "python": "%d.%d.%d" % sys.version_info[:3]}, sys.stdout)
 
 
