@@ -107,9 +107,14 @@ struct ImportCommand: ParsableCommand {
             throw Terminal.usage("cannot write \(target): \(error.localizedDescription)")
         }
         defer { try? FileManager.default.removeItem(at: staging) }
-        if let file = try? NotebookFile(path: staging.path), file.check.hasErrors {
-            Terminal.error(file.renderedDiagnostics, newline: false)
-            throw Terminal.usage("the imported notebook does not check (a bug in splitbook import); nothing was written")
+        do {
+            let file = try NotebookFile(path: staging.path)
+            if file.check.hasErrors {
+                Terminal.error(file.renderedDiagnostics, newline: false)
+                throw Terminal.usage("the imported notebook does not check (a bug in splitbook import); nothing was written")
+            }
+        } catch let error as NotebookFile.ReadError {
+            throw Terminal.usage("the imported notebook cannot be loaded (\(error)); nothing was written")
         }
         guard rename(staging.path, url.path) == 0 else {
             throw Terminal.usage("cannot write \(target): \(String(cString: strerror(errno)))")
@@ -129,10 +134,13 @@ struct ImportCommand: ParsableCommand {
         let width = min(24, cells.map(\.id.count).max() ?? 0)
         for cell in cells {
             var parts: [String] = []
-            if !cell.reads.isEmpty {
-                parts.append("reads " + cell.reads.map { "\($0.name) (\($0.from ?? "param"))" }.joined(separator: ", "))
+            func list(_ items: [String]) -> String {
+                items.prefix(8).joined(separator: ", ") + (items.count > 8 ? " and \(items.count - 8) more" : "")
             }
-            if !cell.saves.isEmpty { parts.append("hands on " + cell.saves.joined(separator: ", ")) }
+            if !cell.reads.isEmpty {
+                parts.append("reads " + list(cell.reads.map { "\($0.name) (\($0.from ?? "param"))" }))
+            }
+            if !cell.saves.isEmpty { parts.append("hands on " + list(cell.saves)) }
             let files = cell.outputs.filter { !$0.hasPrefix("vars/") }
             if !files.isEmpty { parts.append("writes " + files.joined(separator: ", ")) }
             let padded = cell.id.padding(toLength: max(width, cell.id.count), withPad: " ", startingAt: 0)

@@ -191,7 +191,7 @@ def strip_magics(source, report, pip, env):
                 key, sep, value = assignment.partition("=") if "=" in assignment else assignment.partition(" ")
                 if sep and key.strip():
                     env.append({"name": key.strip(), "value": value.strip(), "line": number})
-                    report.add("note", number, column, len(text), "`%env`: becomes the notebook's `env: {%s: ...}`, seen by every cell" % key.strip())
+                    report.add("note", number, column, len(text), "`%%env`: becomes the notebook's `env: {%s: ...}`, seen by every cell" % key.strip())
                 out.append(placeholder(indent, text))
             elif name in ("conda", "mamba"):
                 report.add("warning", number, column, len(text), "`%%%s` is not carried over" % name,
