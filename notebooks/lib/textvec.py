@@ -4,10 +4,11 @@
 This ONE file is declared in `inputs` by both sides of the split:
 
   * offline, `embed` fits the embedder on the corpus and embeds every chunk,
-    `build_index` writes the vector database, and `eval_retrieval` searches
-    it exactly as the server will;
-  * online, `answer` opens the published database read-only, embeds each
-    incoming question and searches.
+    `build_index` writes the vector database, and `eval_retrieval` answers
+    its test questions with `answer()`, exactly as the server will, and
+    writes those answers as the endpoint's parity rows;
+  * online, the `answer` cell opens the published database read-only and
+    answers each incoming question with `answer()`.
 
 If the two sides embedded text differently, questions and documents would
 land in different places of the vector space and retrieval would silently
@@ -189,3 +190,38 @@ def sentences_of(db, chunk_ids):
     rows = db.execute(f"SELECT chunk_id, text, embedding FROM sentences "
                       f"WHERE chunk_id IN ({marks}) ORDER BY chunk_id, n", tuple(chunk_ids))
     return [(cid, text, np.frombuffer(blob, dtype=np.float32)) for cid, text, blob in rows]
+
+
+# ---- the answer ------------------------------------------------------------
+
+def answer(db, embedder, question, top_k, max_sentences=3):
+    """The response to one question: what the online endpoint returns.
+
+    Embed the question, take the `top_k` best documents (`search`), and
+    compose an extractive answer from their sentences (embedded offline)
+    closest to the question, nudged towards better-ranked documents:
+    {"question", "answer", "sources": [{"doc", "title", "chunk", "score"}]},
+    scores rounded to 3 decimals. A question none of whose words the corpus
+    knows gets "nothing found" and no sources. Offline evaluation calls it
+    too, so what is evaluated is exactly what is served.
+    """
+    if not known_words(embedder, question):
+        return {"question": question, "answer": "I could not find anything about that.", "sources": []}
+    q = embed(embedder, [question])[0]
+    hits = search(db, q, top_k)
+    rank = {h["id"]: r for r, h in enumerate(hits)}
+    scored = []
+    for i, (chunk_id, text, vector) in enumerate(sentences_of(db, list(rank))):
+        similarity = float(vector @ q)
+        if similarity > 0:
+            bonus = 0.25 * hits[rank[chunk_id]]["score"]
+            scored.append((-(similarity + bonus), rank[chunk_id], i, text))
+    best = []
+    for *_, text in sorted(scored):
+        if text not in best:
+            best.append(text)
+        if len(best) == max_sentences:
+            break
+    sources = [{"doc": h["doc"], "title": h["title"], "chunk": h["chunk"],
+                "score": round(h["score"], 3)} for h in hits]
+    return {"question": question, "answer": " ".join(best), "sources": sources}
