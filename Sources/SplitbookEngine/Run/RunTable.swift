@@ -49,12 +49,14 @@ public struct RunTable: Sendable {
         return ["loss", "error", "mse", "rmse", "mae", "latency", "duration", "seconds", "_ms", "time"].contains { name.contains($0) }
     }
 
-    /// The index of the best row of each metric (rows of failed runs do not compete).
+    /// The index of the best row of each metric (rows of failed runs do not
+    /// compete; a metric every row has the same value of has no best).
     public var best: [String: Int] {
         var best: [String: Int] = [:]
         for metric in metrics {
             let lower = Self.lowerIsBetter(metric)
             let candidates = rows.indices.filter { rows[$0].status == "ok" && rows[$0].metrics[metric] != nil }
+            guard Set(candidates.map { rows[$0].metrics[metric]! }).count > 1 else { continue }
             best[metric] = candidates.min { a, b in
                 let x = rows[a].metrics[metric]!, y = rows[b].metrics[metric]!
                 return lower ? x < y : x > y
