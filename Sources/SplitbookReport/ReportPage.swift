@@ -6,15 +6,17 @@ import SplitbookEngine
 public enum ReportPage {
 
     /// Renders `run` once, with the run id, start and duration as
-    /// placeholders, fills them in and replaces the notebook's report; returns
-    /// the template (the no-op fast path keeps it to fill in later).
+    /// placeholders, fills them in and replaces the notebook's report (or
+    /// writes it to `url`); returns the template (the no-op fast path keeps it
+    /// to fill in later).
     @discardableResult
-    public static func write(file: NotebookFile, run: RunReport, workspace: Workspace) throws -> String {
+    public static func write(file: NotebookFile, run: RunReport, workspace: Workspace, to url: URL? = nil) throws -> String {
         let template = HTMLReport(document: try RunDocument(file: file, run: run, workspace: workspace)).html(header: .placeholders)
         let html = NoopStamp.fill(template, ["@RUN_ID@": run.runID, "@STARTED@": ISOTime.string(run.startedAt),
                                              "@DURATION@": DurationText.format(run.duration)])
-        let url = workspace.reportURL(run.notebook)
-        try AtomicFile.write(Data(html.utf8), to: url, durable: false, spares: workspace.store.spares)
+        let target = url ?? workspace.reportURL(run.notebook)
+        try AtomicFile.makeDirectory(target.deletingLastPathComponent().path)
+        try AtomicFile.write(Data(html.utf8), to: target, durable: false, spares: workspace.store.spares)
         return template
     }
 }

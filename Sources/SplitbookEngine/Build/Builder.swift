@@ -96,7 +96,7 @@ final class Builder {
                 live.liveOutput = { stream, line in sink.cellPrinted(id, stream: stream, line: line) }
             }
             let ready = live
-            dispatch(node, reasons) { runner.run(ready) }
+            dispatch(node, reasons, key: facts.key) { runner.run(ready) }
         }
     }
 
@@ -124,7 +124,7 @@ final class Builder {
             finish(node, restore(node, stored))
         case .run(let reasons):
             guard let runner else { return finish(node, result(node, .stale, reasons, key: facts.key)) }
-            dispatch(node, reasons) { runner.runSamples(chain: chain, samples: samples, parity: parity, key: facts.key) }
+            dispatch(node, reasons, key: facts.key) { runner.runSamples(chain: chain, samples: samples, parity: parity, key: facts.key) }
         }
     }
 
@@ -149,16 +149,33 @@ final class Builder {
         return restored
     }
 
-    private func dispatch(_ node: Int, _ reasons: [String], _ work: @escaping @Sendable () -> CellOutcome) {
+    /// Hands `work` to a worker thread; with shared executions (a sweep), a key
+    /// another run is executing is waited for instead of executed again.
+    private func dispatch(_ node: Int, _ reasons: [String], key: Digest, _ work: @escaping @Sendable () -> CellOutcome) {
         observer?.cellStarted(graph.cells[node].id.value, reasons: reasons)
         running += 1
         let completions = self.completions
-        DispatchQueue.global().async { completions.push((node, reasons, work())) }
+        let shared = options.shared
+        DispatchQueue.global().async {
+            guard let shared else { return completions.push((node, reasons, work())) }
+            let (outcome, wasShared) = shared.run(key, work)
+            if wasShared, case .succeeded(let entry) = outcome { return completions.push((node, reasons, .shared(entry))) }
+            completions.push((node, reasons, outcome))
+        }
     }
 
     /// Records a finished execution.
     private func complete(_ node: Int, reasons: [String], _ outcome: CellOutcome) {
         switch outcome {
+        case .shared(let entry):
+            // Executed by a concurrent run of the same workspace: this run's cache hit.
+            let stored = NotebookState.Cell(entry)
+            var restored = restore(node, stored)
+            if restored.status == .cached {
+                restored.reasons = ["executed once for the sweep by a concurrent point"]
+                session.publish(node, outputs: stored.outputs, key: entry.components, keyDigest: entry.key, into: &restored)
+            }
+            finish(node, restored)
         case .succeeded(let entry):
             do {
                 try session.keep(entry, of: node)

@@ -43,6 +43,8 @@ public struct EnvironmentRequest: Sendable {
 public enum CellOutcome: Sendable {
     case succeeded(CacheEntry)
     case failed(CellFailure)
+    /// Another run sharing the workspace executed the same key meanwhile (`SharedExecutions`).
+    case shared(CacheEntry)
 }
 
 /// Why a cell failed, with what it printed.

@@ -23,6 +23,9 @@ public struct RunOptions: Sendable {
     public var locked = false
     /// The sweep this run is a point of (`run --sweep`), recorded in its history record.
     public var sweep: String?
+    /// Set when runs share the workspace at once (a sweep's points): the caller
+    /// holds the workspace's lock, and each step key executes once among them.
+    public var shared: SharedExecutions?
 
     public init() {}
 }

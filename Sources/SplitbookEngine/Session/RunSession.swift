@@ -1,5 +1,6 @@
 import Foundation
 import SplitbookSpec
+import Synchronization
 
 /// Everything a run keeps besides executing cells: the outputs directory
 /// and its lock, the run id, the notebook's state, the browsable workspace
@@ -39,7 +40,7 @@ final class RunSession {
         self.executing = executing
         sweep = options.sweep
         workspace = try Workspace(root: options.outputs)
-        lock = executing ? try workspace.lock(onWait: onWait) : nil
+        lock = executing && options.shared == nil ? try workspace.lock(onWait: onWait) : nil
         if executing { workspace.removeAbandonedFiles() }
         runID = Self.newRunID(after: RunHistory(workspace: workspace).lastRunID(notebook.name))
         registry = ArtifactRegistry(root: options.registry)
@@ -181,6 +182,12 @@ final class RunSession {
         clock_gettime(CLOCK_REALTIME, &ts)
         var millis = Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
         if let previous, let last = parseRunID(previous), last >= millis { millis = last + 1 }
+        // Runs of one process that share the workspace (a sweep's points) get distinct ids too.
+        millis = issued.withLock { last in
+            millis = max(millis, last + 1)
+            last = millis
+            return millis
+        }
         var seconds = time_t(millis / 1000)
         var t = tm()
         gmtime_r(&seconds, &t)
@@ -191,6 +198,9 @@ final class RunSession {
         return pad(t.tm_year + 1900, 4) + pad(t.tm_mon + 1, 2) + pad(t.tm_mday, 2) + "-" + pad(t.tm_hour, 2) + pad(t.tm_min, 2)
             + pad(t.tm_sec, 2) + "-" + pad(Int32(millis % 1000), 3)
     }
+
+    /// The last run id this process issued, in milliseconds.
+    private static let issued = Mutex<Int64>(0)
 
     private static func parseRunID(_ id: String) -> Int64? {
         let digits = Array(id.utf8.filter { $0 != UInt8(ascii: "-") })
