@@ -376,33 +376,54 @@ import Testing
 
     // MARK: equivalence with running the .ipynb top to bottom
 
-    /// Runs a notebook's code cells top to bottom in one namespace, in a directory of its own, as a
-    /// kernel does (nbclient is not installed here and the tests use no network): prints each cell's
-    /// stdout, including its last expression shown as `splitbook.show` shows it, as JSON.
-    static let referenceKernel = #"""
-    import ast, contextlib, io, json, os, pprint, sys
-    notebook = json.load(open(sys.argv[1]))
-    os.chdir(sys.argv[2])
-    namespace = {"__name__": "__main__"}
-    outputs = {}
-    for number, cell in enumerate(notebook["cells"], start=1):
-        if cell["cell_type"] != "code":
+    /// Runs a notebook top to bottom with nbclient, as `jupyter nbconvert --execute` does: the kernel
+    /// is ipykernel on the pinned test venv's python (a kernelspec written for this run, found through
+    /// a KernelSpecManager that looks nowhere else, so no kernelspec installed on the machine can stand
+    /// in), its working directory the copy of the notebook's directory. A probe cell run after the
+    /// notebook proves the kernel's interpreter; any error fails the run (nbclient raises).
+    /// Prints `{"printed": {CELL NUMBER: TEXT}}`, TEXT a code cell's outputs in order: its stdout
+    /// streams, and the text/plain of its execute_result (the last expression) and display_data
+    /// (`display(...)`), each with a newline, as `splitbook.show` prints them. stderr streams are not
+    /// compared (the imported run's stderr is its log), nor figures (`image/*`: the report's, not stdout).
+    static let nbclientRunner = #"""
+    import json, os, sys
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    notebook, workdir, kernels = sys.argv[1:4]
+    name = "splitbook-test-venv"
+    os.makedirs(os.path.join(kernels, name))
+    with open(os.path.join(kernels, name, "kernel.json"), "w") as f:
+        json.dump({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                   "display_name": "splitbook test venv", "language": "python"}, f)
+    specs = KernelSpecManager(kernel_dirs=[kernels], ensure_native_kernel=False)
+    manager = KernelManager(kernel_name=name, kernel_spec_manager=specs)
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
+    NotebookClient(nb, km=manager, timeout=120, resources={"metadata": {"path": workdir}}).execute()
+    executable = "".join(output.get("text", "") for output in nb.cells.pop().outputs).strip()
+    if executable != sys.executable:
+        sys.exit("the kernel ran %r, not the test venv's %r" % (executable, sys.executable))
+    printed = {}
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
             continue
-        tree = ast.parse("".join(cell["source"]))
-        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            exec(compile(tree, "<cell %d>" % number, "exec"), namespace)
-            if last is not None:
-                value = eval(compile(ast.Expression(last.value), "<cell %d>" % number, "eval"), namespace)
-                if value is not None:
-                    print(pprint.pformat(value, width=79, sort_dicts=False))
-        outputs[str(number)] = buffer.getvalue()
-    print(json.dumps(outputs))
+        text = ""
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.name == "stdout":
+                text += output.text
+            elif output.output_type in ("execute_result", "display_data"):
+                if not any(kind.startswith("image/") for kind in output.data):
+                    text += output.data.get("text/plain", "") + "\n"
+        printed[str(number)] = text
+    print(json.dumps({"printed": printed}))
     """#
 
-    /// The corpus of #18: data loading, feature engineering, a train/evaluate loop with a plot,
-    /// a parameterised notebook, shadowing and in-place mutation, a function used in three cells.
+    /// The corpus of #18: data loading, feature engineering, a train/evaluate loop with a plot (an
+    /// SVG it draws itself, a written file to compare), a parameterised notebook, shadowing and
+    /// in-place mutation, a function used in three cells; and what a cell's last expression shows.
     static let corpus: [(name: String, cells: [Cell])] = [
         ("loading", [
             .code("import csv, json\nfrom pathlib import Path"),
@@ -443,6 +464,17 @@ import Testing
             .code("scores = normalise([3, 6])\nscores"),
             .code("print(normalise(scores + [0.25]))"),
         ]),
+        // What Jupyter shows: IPython's pretty printer, not pprint (a nested list breaks at one
+        // space of indent, a long string stays one line, a type shows its name), `display(...)`,
+        // and the last expressions it shows nothing for (`;`, None, a mutator's None).
+        ("display", [
+            .code("summary = {'losses': [round(0.5 ** i, 4) for i in range(12)], 'name': 'a fairly long experiment name'}\nsummary"),
+            .code("'word ' * 20"),
+            .code("type(summary), len"),
+            .code("display(sorted(summary))\nprint('after')\nsummary['name'];"),
+            .code("summary.update(n=1)"),
+            .code("print(summary['n'])\nsummary['n'] if summary['n'] > 3 else None"),
+        ]),
     ]
 
     @Test(arguments: ImportCommandTests.corpus.map(\.name))
@@ -451,16 +483,28 @@ import Testing
         let files = ["data/points.csv": Self.points, "data/meta.json": "{\"source\": \"survey\"}"]
         let w = try Workspace(cells, files: files)
         defer { w.remove() }
-        // The reference: the .ipynb run top to bottom in one namespace, in a copy of the directory.
+        // The reference: nbclient runs the .ipynb top to bottom in a copy of its directory.
         let reference = try TemporaryDirectory("sb-import-reference")
-        defer { reference.remove() }
-        for (path, text) in files { try reference.write(path, text) }
-        try reference.write("kernel.py", Self.referenceKernel)
-        let python = try PythonEnvironment.python()
-        let expected = try Process.capture(python, [reference.url.appendingPathComponent("kernel.py").path,
-                                                    w.dir.url.appendingPathComponent("nb.ipynb").path, reference.url.path])
-        #expect(expected.status == 0, "\(expected.stderr)")
-        let printed = try JSONDecoder().decode([String: String].self, from: Data(expected.stdout.utf8))
+        let scratch = try TemporaryDirectory("sb-import-nbclient")
+        defer { reference.remove(); scratch.remove() }
+        let before = try Self.files(in: w.dir.url)
+        for (path, data) in before { try reference.write(path, String(decoding: data, as: UTF8.self)) }
+        try scratch.write("run.py", Self.nbclientRunner)
+        var environment = ProcessInfo.processInfo.environment
+        environment["JUPYTER_PLATFORM_DIRS"] = "1"
+        environment["IPYTHONDIR"] = scratch.url.appendingPathComponent("ipython").path
+        environment["JUPYTER_RUNTIME_DIR"] = scratch.url.appendingPathComponent("runtime").path
+        environment["JUPYTER_CONFIG_DIR"] = scratch.url.appendingPathComponent("config").path
+        let started = Date()
+        let expected = try Process.capture(try PythonEnvironment.python(), [
+            scratch.url.appendingPathComponent("run.py").path, reference.url.appendingPathComponent("nb.ipynb").path,
+            reference.url.path, scratch.url.appendingPathComponent("kernels").path,
+        ], environment: environment)
+        try #require(expected.status == 0, "nbclient: \(expected.stderr)")
+        print("nbclient ran \(name) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+        struct Executed: Decodable { let printed: [String: String] }
+        let printed = try JSONDecoder().decode(Executed.self, from: Data(expected.stdout.utf8)).printed
+        #expect(printed.count == cells.filter { $0.type == "code" }.count)
 
         let imported = try w.importNotebook()
         #expect(!imported.stderr.contains("warning"), "\(imported.stderr)")
@@ -472,22 +516,40 @@ import Testing
             let words = line.split(separator: " ")
             ids[String(words[1])] = String(words[2])
         }
-        for (number, text) in printed {
+        for (number, text) in printed.sorted(by: { $0.key < $1.key }) {
             guard let id = ids[number] else {
                 #expect(text.isEmpty, "cell \(number) was left out but printed \(text)")
                 continue
             }
-            #expect(w.stdout(run, id) == text, "cell \(number) (\(id))")
+            #expect((w.stdout(run, id) ?? "") == text, "cell \(number) (\(id))")
         }
-        let written = try FileManager.default.subpathsOfDirectory(atPath: reference.url.path)
-            .filter { !$0.hasPrefix("data") && $0 != "kernel.py" && !$0.hasSuffix("/") }
-            .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: reference.url.appendingPathComponent($0).path, isDirectory: &d) && !d.boolValue }
-        for path in written {
-            let want = try String(contentsOf: reference.url.appendingPathComponent(path), encoding: .utf8)
-            #expect(w.read("outputs/nb/\(path)") == want, "\(path)")
+        // Every file the top-to-bottom run wrote or changed is the imported run's output, byte for
+        // byte, and the imported run writes no other file (its values travel under vars/; report.html
+        // is the run's report, which every splitbook run leaves there).
+        let after = try Self.files(in: reference.url)
+        let written = after.filter { before[$0.key] != $0.value }
+        let outputs = w.dir.url.appendingPathComponent("outputs/nb")
+        let made = try Self.files(in: outputs).filter { !$0.key.hasPrefix("vars/") && $0.key != "report.html" }
+        #expect(Set(made.keys) == Set(written.keys), "written top to bottom: \(written.keys.sorted()); imported: \(made.keys.sorted())")
+        for (path, data) in written {
+            #expect(made[path] == data, "\(path)")
         }
+        if ["features", "training"].contains(name) { #expect(!written.isEmpty, "the notebook writes a file") }
         let again = try w.run()
         #expect(again.ran.isEmpty, "a rerun is fully cached: \(again.statuses)")
+    }
+
+    /// Every regular file under `root`, by relative path (no `.splitbook` bookkeeping).
+    static func files(in root: URL) throws -> [String: Data] {
+        var result: [String: Data] = [:]
+        guard FileManager.default.fileExists(atPath: root.path) else { return result }
+        for path in try FileManager.default.subpathsOfDirectory(atPath: root.path) where !path.hasPrefix(".splitbook") {
+            var directory: ObjCBool = false
+            let url = root.appendingPathComponent(path)
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &directory), !directory.boolValue else { continue }
+            result[path] = try Data(contentsOf: url)
+        }
+        return result
     }
 
     /// numpy arrays travel as .npy (no pickle), where this machine's python3 has numpy.

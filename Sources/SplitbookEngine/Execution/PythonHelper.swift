@@ -298,8 +298,7 @@ public enum PythonHelper {
             if _os.environ.get("SPLITBOOK_DISPLAY"):
                 display(value)
             return value
-        import pprint
-        print(pprint.pformat(value, width=79, sort_dicts=False))
+        print(_plain_text(value))
         html = getattr(value, "_repr_html_", None)
         if callable(html) and _os.environ.get("SPLITBOOK_DISPLAY"):
             try:
@@ -310,6 +309,19 @@ public enum PythonHelper {
                 with open(_display_path(None, ".html"), "w") as f:
                     f.write(text)
         return value
+
+
+    def _plain_text(value):
+        """The text/plain Jupyter shows for `value`: IPython's pretty printer (79
+        columns, what the kernel's PlainTextFormatter runs) where this interpreter
+        has IPython; else pprint's text, which breaks long containers and strings
+        differently and shows a type or function by its repr."""
+        try:
+            from IPython.lib.pretty import pretty
+        except ImportError:
+            import pprint
+            return pprint.pformat(value, width=79, sort_dicts=False)
+        return pretty(value, max_width=79)
 
 
     def show_figures():
