@@ -100,12 +100,13 @@ public struct ComparisonPage {
 
     private static func f(_ v: Double) -> String { String(format: "%.1f", v) }
 
-    static func number(_ value: Double) -> String {
+    /// A metric as tables show it: whole numbers plainly, others to four significant digits.
+    public static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.4g", value)
     }
 
     /// A param's canonical JSON as a reader writes it: strings without quotes.
-    static func plain(_ canonical: String?) -> String {
+    public static func plain(_ canonical: String?) -> String {
         guard let canonical else { return "" }
         if case .string(let s)? = JSONValue.parseJSON(Data(canonical.utf8)) { return s }
         return canonical

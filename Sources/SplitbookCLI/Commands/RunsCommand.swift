@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SplitbookEngine
+import SplitbookReport
 
 /// `splitbook runs list|show|compare`: the run history.
 struct RunsCommand: ParsableCommand {
@@ -77,9 +78,7 @@ struct RunsCommand: ParsableCommand {
             }
         }
 
-        static func number(_ value: Double) -> String {
-            value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.4g", value)
-        }
+        static func number(_ value: Double) -> String { ComparisonPage.number(value) }
     }
 
     struct Compare: ParsableCommand {

@@ -63,18 +63,11 @@ extension RunsCommand {
         static func cells(_ table: RunTable, _ row: RunTable.Row, mark: String) -> [String] {
             let best = table.best
             let index = table.rows.firstIndex { $0.runID == row.runID }
-            return [row.runID, ISOTime.string(row.startedAt), row.status] + table.params.map { plain(row.params[$0]) }
+            return [row.runID, ISOTime.string(row.startedAt), row.status] + table.params.map { ComparisonPage.plain(row.params[$0]) }
                 + table.metrics.map { metric in
                     guard let value = row.metrics[metric] else { return "" }
-                    return Show.number(value) + (best[metric] == index ? mark : "")
+                    return ComparisonPage.number(value) + (best[metric] == index ? mark : "")
                 }
-        }
-
-        /// A param's value as a reader writes it: strings without their JSON quotes.
-        static func plain(_ canonical: String?) -> String {
-            guard let canonical else { return "" }
-            if case .string(let s)? = JSONValue.parseJSON(Data(canonical.utf8)) { return s }
-            return canonical
         }
 
         static func header(_ table: RunTable) -> [String] { ["run", "started", "status"] + table.params + table.metrics }

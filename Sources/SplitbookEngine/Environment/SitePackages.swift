@@ -48,19 +48,26 @@ enum SitePackages {
             return Set(top.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty && !$0.hasPrefix("_") }).sorted()
         }
-        guard let record = FileBytes.read(info + "/RECORD").map({ String(decoding: $0, as: UTF8.self) }) else { return [] }
+        guard let record = FileBytes.read(info + "/RECORD") else { return [] }
+        // Only each line's first path component matters: scan bytes, not strings (scipy's RECORD has 1,500 lines).
         var found = Set<String>()
-        for line in record.split(whereSeparator: \.isNewline) {
-            let path = line.split(separator: ",", maxSplits: 1).first.map(String.init) ?? ""
-            let parts = path.split(separator: "/")
-            guard let first = parts.first.map(String.init), !first.hasSuffix(".dist-info"), !first.hasSuffix(".data"),
-                  first != "..", first != "__pycache__" else { continue }
-            if parts.count == 1 {
-                if first.hasSuffix(".py") { found.insert(String(first.dropLast(3))) }
-                else if first.hasSuffix(".so") { found.insert(String(first.prefix { $0 != "." })) }
-            } else if parts.count == 2, parts[1] == "__init__.py" {
-                found.insert(first)
+        var lineStart = 0
+        while lineStart < record.count {
+            let lineEnd = record[lineStart...].firstIndex(of: 0x0A) ?? record.count
+            let pathEnd = record[lineStart..<lineEnd].firstIndex(of: 0x2C) ?? lineEnd  // ','
+            let slash = record[lineStart..<pathEnd].firstIndex(of: 0x2F)                 // '/'
+            let first = String(decoding: record[lineStart..<(slash ?? pathEnd)], as: UTF8.self)
+            if !first.hasSuffix(".dist-info"), !first.hasSuffix(".data"), first != "..", first != "__pycache__" {
+                if let slash {
+                    // A package: its `__init__.py` directly inside.
+                    if String(decoding: record[(slash + 1)..<pathEnd], as: UTF8.self) == "__init__.py" { found.insert(first) }
+                } else if first.hasSuffix(".py") {
+                    found.insert(String(first.dropLast(3)))
+                } else if first.hasSuffix(".so") {
+                    found.insert(String(first.prefix { $0 != "." }))
+                }
             }
+            lineStart = lineEnd + 1
         }
         return found.filter { !$0.hasPrefix("_") }.sorted()
     }
