@@ -22,12 +22,13 @@ enum SitePackages {
         return found.values.sorted { $0.name < $1.name }
     }
 
-    /// `lib/pythonX.Y/site-packages` (and `lib64/...`) of a venv.
+    /// `lib/pythonX.Y/site-packages` (and `lib64/...`, unless it is a link to `lib`) of a venv.
     private static func directories(_ venv: String) -> [String] {
-        ["lib", "lib64"].flatMap { lib -> [String] in
+        var seen = Set<String>()
+        return ["lib", "lib64"].flatMap { lib -> [String] in
             (FileTree.names(in: venv + "/" + lib) ?? []).sorted().filter { $0.hasPrefix("python") }
                 .map { "\(venv)/\(lib)/\($0)/site-packages" }
-        }.filter { FileIdentity.of($0)?.kind == .directory }
+        }.filter { FileIdentity.of($0)?.kind == .directory && seen.insert(($0 as NSString).resolvingSymlinksInPath).inserted }
     }
 
     /// A header of the METADATA file's first block (`Name: numpy`).
@@ -49,25 +50,31 @@ enum SitePackages {
                 .filter { !$0.isEmpty && !$0.hasPrefix("_") }).sorted()
         }
         guard let record = FileBytes.read(info + "/RECORD") else { return [] }
-        // Only each line's first path component matters: scan bytes, not strings (scipy's RECORD has 1,500 lines).
+        // Only each line's first path component matters: scan bytes, and make a
+        // string only when it differs from the previous line's (RECORD lists a
+        // package's files together; scipy's has 1,500 lines).
         var found = Set<String>()
+        let initFile = Array("__init__.py".utf8)
+        var previous: ArraySlice<UInt8> = []
         var lineStart = 0
         while lineStart < record.count {
             let lineEnd = record[lineStart...].firstIndex(of: 0x0A) ?? record.count
             let pathEnd = record[lineStart..<lineEnd].firstIndex(of: 0x2C) ?? lineEnd  // ','
             let slash = record[lineStart..<pathEnd].firstIndex(of: 0x2F)                 // '/'
-            let first = String(decoding: record[lineStart..<(slash ?? pathEnd)], as: UTF8.self)
-            if !first.hasSuffix(".dist-info"), !first.hasSuffix(".data"), first != "..", first != "__pycache__" {
-                if let slash {
-                    // A package: its `__init__.py` directly inside.
-                    if String(decoding: record[(slash + 1)..<pathEnd], as: UTF8.self) == "__init__.py" { found.insert(first) }
-                } else if first.hasSuffix(".py") {
-                    found.insert(String(first.dropLast(3)))
-                } else if first.hasSuffix(".so") {
-                    found.insert(String(first.prefix { $0 != "." }))
-                }
+            let first = record[lineStart..<(slash ?? pathEnd)]
+            defer { lineStart = lineEnd + 1 }
+            let isInit = slash.map { record[($0 + 1)..<pathEnd].elementsEqual(initFile) } ?? false
+            if slash != nil, !isInit, first.elementsEqual(previous) { continue }
+            previous = first
+            let name = String(decoding: first, as: UTF8.self)
+            if name.hasSuffix(".dist-info") || name.hasSuffix(".data") || name == ".." || name == "__pycache__" { continue }
+            if slash != nil {
+                if isInit { found.insert(name) }  // a package: its `__init__.py` directly inside
+            } else if name.hasSuffix(".py") {
+                found.insert(String(name.dropLast(3)))
+            } else if name.hasSuffix(".so") {
+                found.insert(String(name.prefix { $0 != "." }))
             }
-            lineStart = lineEnd + 1
         }
         return found.filter { !$0.hasPrefix("_") }.sorted()
     }
