@@ -59,6 +59,7 @@ enum NotebookYAML {
         let cellLatencyBudget: String?
         let cellPython: String?
         let cellParity: String?
+        let requestSchema: String?
         let inlineCode: Block?
         let file: String?
     }
@@ -154,6 +155,7 @@ enum NotebookYAML {
             cellLatencyBudget: c.latencyBudgetMs.map { value(number($0)) },
             cellPython: python,
             cellParity: parity,
+            requestSchema: c.requestSchema.map { value($0.value) },
             inlineCode: inlineCode, file: file)
     }
 

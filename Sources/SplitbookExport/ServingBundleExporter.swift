@@ -45,7 +45,8 @@ public struct ServingBundleExporter {
         let endpoints = half.nodes.filter(graph.isEndpoint).map { node in
             let id = graph.cells[node].id.value.rawValue
             return OpenAPIDocument.Endpoint(name: id, chain: graph.chain(endingAt: node).map { graph.cells[$0].id.value.rawValue },
-                                            samples: graph.cells[node].samples ?? [], responses: responses(entries[id]))
+                                            samples: graph.cells[node].samples ?? [], responses: responses(entries[id]),
+                                            requestSchema: graph.cells[node].requestSchema?.value)
         }
 
         let environments = try HalfEnvironments.make(file: file, half: half)

@@ -117,12 +117,16 @@ public struct ServingApplication: Sendable {
             return Self.error(.contentTooLarge, "body_too_large", "the request body is over the limit of \(options.maxBody) bytes")
         }
         guard await state.isReady else { return Self.error(.serviceUnavailable, "not_ready", "not ready: workers are loading") }
-        guard let pool = await state.pool(endpoint) else {
+        guard let (pool, schema) = await state.route(endpoint) else {
             let names = await state.current?.plan.endpoints.map(\.name) ?? []
             return Self.error(.notFound, "unknown_endpoint", "no endpoint '\(endpoint)'; endpoints: \(names.joined(separator: ", "))")
         }
         guard let value = JSONValue.parseJSON(body.readableBytesView) else {
             return Self.error(.badRequest, "bad_json", "the request body is not valid JSON")
+        }
+        if let schema, let failure = schema.validate(value) {
+            return Self.error(.unprocessableContent, "invalid_request", "the request does not follow the endpoint's request_schema: \(failure)",
+                              ["pointer": .string(failure.pointer)])
         }
         let lane: Int
         do {

@@ -12,6 +12,8 @@ actor ServingState {
     struct Generation {
         var plan: ServingPlan
         var pools: [String: LanePool]
+        /// Each endpoint's `request_schema`, ready to validate requests.
+        var schemas: [String: JSONSchemaValidator] = [:]
     }
 
     private(set) var current: Generation?
@@ -81,7 +83,11 @@ actor ServingState {
             return "reload failed: \(error)"
         }
         let previous = current
-        current = Generation(plan: plan, pools: pools)
+        var schemas: [String: JSONSchemaValidator] = [:]
+        for endpoint in plan.endpoints {
+            if let schema = endpoint.chain.last?.cell.requestSchema?.value { schemas[endpoint.name] = JSONSchemaValidator(schema: schema) }
+        }
+        current = Generation(plan: plan, pools: pools, schemas: schemas)
         loadError = nil
         logger.info("serving", metadata: ["notebook": "\(plan.notebook)", "artifacts": "\(Self.describe(plan.artifacts))",
                                           "endpoints": "\(plan.endpoints.map(\.name).joined(separator: ","))"])
@@ -111,7 +117,11 @@ actor ServingState {
         self.current = nil
     }
 
-    func pool(_ endpoint: String) -> LanePool? { current?.pools[endpoint] }
+    /// The endpoint's pool and request schema in the current generation (one hop for both).
+    func route(_ endpoint: String) -> (LanePool, JSONSchemaValidator?)? {
+        guard let current, let pool = current.pools[endpoint] else { return nil }
+        return (pool, current.schemas[endpoint])
+    }
 
     static func describe(_ artifacts: [ServingPlan.Artifact]) -> String {
         artifacts.isEmpty ? "no artifacts" : artifacts.map { "\($0.reference) v\($0.version)" }.joined(separator: ", ")

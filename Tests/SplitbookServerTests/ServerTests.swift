@@ -204,7 +204,7 @@ struct ServerTests {
             let post = try #require((paths["/v1/score"] as? [String: Any])?["post"] as? [String: Any])
             let example = (((post["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["example"]
             #expect(example as? [String: Int] == ["x": 1])
-            #expect((post["responses"] as? [String: Any])?.keys.sorted() == ["200", "400", "405", "413", "500", "503", "504"])
+            #expect((post["responses"] as? [String: Any])?.keys.sorted() == ["200", "400", "405", "413", "422", "500", "503", "504"])
             let ready = try #require((paths["/readyz"] as? [String: Any])?["get"] as? [String: Any])
             #expect((ready["responses"] as? [String: Any])?.keys.sorted() == ["200", "405", "503"])
         }

@@ -41,7 +41,9 @@ struct FixtureTests {
                                                       .invalidEnvName, .invalidArtifactName, .invalidValue, .missingKey,
                                                       .duplicatePublish,
                                                       // Environments need an installer: EnvironmentTests.
-                                                      .lockOutOfDate, .installFailed, .unlockedImport]
+                                                      .lockOutOfDate, .installFailed, .unlockedImport,
+                                                      // Request schemas: RequestSchemaTests.
+                                                      .invalidRequestSchema, .sampleAgainstSchema]
         let fromFixtures = Set(Fixture.all("invalid").flatMap(\.expectations).compactMap { DiagnosticKind(rawValue: $0.kind) })
         let missing = Set(DiagnosticKind.allCases).subtracting(fromFixtures).subtracting(coveredElsewhere)
         #expect(missing.isEmpty, "no fixture for: \(missing.map(\.rawValue).sorted())")

@@ -12,18 +12,22 @@ public enum OpenAPIDocument {
         public var samples: [JSONValue]
         /// The responses a notebook run gave to `samples`, in the same order (may be empty).
         public var responses: [JSONValue]
+        /// The endpoint's `request_schema`, if it has one.
+        public var requestSchema: JSONValue?
 
-        public init(name: String, chain: [String], samples: [JSONValue], responses: [JSONValue] = []) {
+        public init(name: String, chain: [String], samples: [JSONValue], responses: [JSONValue] = [], requestSchema: JSONValue? = nil) {
             self.name = name
             self.chain = chain
             self.samples = samples
             self.responses = responses
+            self.requestSchema = requestSchema
         }
     }
 
     public static func make(plan: ServingPlan?) -> JSONValue {
         make(notebook: plan?.notebook ?? "notebook", endpoints: (plan?.endpoints ?? []).map {
-            Endpoint(name: $0.name, chain: $0.chain.map(\.cell.id.value.rawValue), samples: $0.samples)
+            Endpoint(name: $0.name, chain: $0.chain.map(\.cell.id.value.rawValue), samples: $0.samples,
+                     requestSchema: $0.chain.last?.cell.requestSchema?.value)
         })
     }
 
@@ -53,7 +57,7 @@ public enum OpenAPIDocument {
             }
         }
         for endpoint in endpoints {
-            var media: [String: JSONValue] = ["schema": .object([:])]
+            var media: [String: JSONValue] = ["schema": endpoint.requestSchema ?? .object([:])]
             media.merge(examples(endpoint.samples, "sample")) { $1 }
             var responseMedia: [String: JSONValue] = ["schema": .object([:])]
             responseMedia.merge(examples(endpoint.responses, "sample")) { $1 }

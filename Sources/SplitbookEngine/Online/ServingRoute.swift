@@ -67,6 +67,7 @@ public enum ServingRoute: CaseIterable, Sendable {
         case .reload: [(200, "Reloaded, or nothing changed."), (500, "The reload failed; the previous versions keep serving.")]
         case .endpoint:
             [(200, "The endpoint's response."), (400, "The body is not JSON."), (413, "The body is too large."),
+             (422, "The request does not follow the endpoint's request_schema (the error names the first failing JSON pointer)."),
              (500, "The cell raised (type, message and an error id; the traceback is in the server log) or its worker crashed."),
              (503, "Not ready, or overloaded."), (504, "The cell took longer than its timeout; its worker is replaced.")]
         }

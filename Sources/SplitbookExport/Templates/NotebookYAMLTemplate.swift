@@ -94,6 +94,9 @@ extension NotebookYAML {
     {{#cellParity}}
         parity: {{.}}
     {{/cellParity}}
+    {{#requestSchema}}
+        request_schema: {{.}}
+    {{/requestSchema}}
     {{#inlineCode}}
         code:{{header}}
     {{#lines}}

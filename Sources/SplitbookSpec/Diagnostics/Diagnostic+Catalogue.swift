@@ -140,6 +140,21 @@ extension Diagnostic {
                    at: range, notes: [Note("write the cell's id, then the output's path:", snippet: "parity:\n  rows: evaluate/parity.jsonl")])
     }
 
+    static func invalidRequestSchema(cell: CellID, problems: [String], at range: SourceRange) -> Diagnostic {
+        Diagnostic(.invalidRequestSchema, "the request_schema of cell '\(cell)' cannot be used: \(problems.prefix(3).joined(separator: "; "))", at: range,
+                   notes: [Note("supported: " + JSONSchemaValidator.keywords.sorted().joined(separator: ", "))])
+    }
+
+    static func requestSchemaNotEndpoint(cell: CellID, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.invalidRequestSchema, "cell '\(cell)' has 'request_schema', but only an online endpoint receives requests", at: range,
+                   notes: [Note("put it on the online cell that answers the requests (the last of its chain)")])
+    }
+
+    static func sampleAgainstSchema(cell: CellID, sample: Int, failure: JSONSchemaValidator.Failure, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.sampleAgainstSchema, "sample \(sample) of cell '\(cell)' breaks its request_schema: \(failure)", at: range,
+                   notes: [Note("serve would answer it 422; fix the sample or the schema")])
+    }
+
     static func codeAndFile(cell: CellID, code: SourceRange, file: SourceRange) -> Diagnostic {
         Diagnostic(.codeAndFile, "cell '\(cell)' has both 'code' and 'file'; give exactly one", at: file,
                    notes: [Note("'code' is given here", at: code)])

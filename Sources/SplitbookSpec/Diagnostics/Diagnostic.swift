@@ -98,6 +98,9 @@ public enum DiagnosticKind: String, Sendable, Equatable, CaseIterable {
     // Parity (CONTRACT §12)
     case parityNotEndpoint = "parity-not-endpoint"
     case parityRows = "parity-rows"
+    // Request schemas (CONTRACT §11)
+    case invalidRequestSchema = "invalid-request-schema"
+    case sampleAgainstSchema = "sample-against-schema"
 }
 
 extension Unicode.Scalar {

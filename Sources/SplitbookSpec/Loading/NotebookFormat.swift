@@ -66,6 +66,8 @@ public enum NotebookFormat {
         Field(name: "latency_budget_ms", type: .number(exclusiveMinimum: 0),
               summary: "Latency budget for this online cell in milliseconds."),
         Field(name: "python", type: .python, summary: "Python cells only: this cell's own packages, replacing the notebook's `python`."),
+        Field(name: "request_schema", type: .json,
+              summary: "Online endpoints: a JSON Schema every request must follow; `serve` answers 422 otherwise, `check` validates the samples."),
         Field(name: "parity", type: .parity,
               summary: "Online endpoints: {rows: CELL/FILE.jsonl, tolerance, relative}: offline rows the chain must reproduce."),
     ]

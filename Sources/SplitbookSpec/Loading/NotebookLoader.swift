@@ -163,6 +163,7 @@ struct NotebookDecoder {
         if let node = typed("latency_budget_ms") { cell.latencyBudgetMs = number(node) }
         if let node = fields["python"] { cell.python = python(node, owner: "cell '\(cell.id.value)'") }
         if let node = fields["parity"] { cell.parity = parity(node, cell: cell.id.value) }
+        if let node = typed("request_schema") { cell.requestSchema = Located(json(node), at: node.range) }
         return .code(cell)
     }
 

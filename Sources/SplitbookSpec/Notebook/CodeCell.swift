@@ -106,6 +106,8 @@ public struct CodeCell: Sendable {
     public var python: PythonSpec?
     /// Online endpoints: the offline rows its chain must reproduce.
     public var parity: ParitySpec?
+    /// Online endpoints: the JSON Schema every request must follow (422 otherwise).
+    public var requestSchema: Located<JSONValue>?
     /// The range of each key present in the cell's mapping, for diagnostics that
     /// point at a whole entry (`publish:`) rather than one value.
     public var keyRanges: [String: SourceRange] = [:]

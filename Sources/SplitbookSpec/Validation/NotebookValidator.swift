@@ -110,6 +110,7 @@ public struct NotebookValidator: Sendable {
             }
             out += SplitRules.check(cell: i, in: graph)
             if let parity = cell.parity { out += self.parity(parity, cell: i, in: graph) }
+            if let schema = cell.requestSchema { out += requestSchema(schema, cell: i, in: graph) }
         }
 
         let (_, blocked) = graph.topologicalOrder()
@@ -145,6 +146,18 @@ public struct NotebookValidator: Sendable {
             if !context.sourceExists(path) { return [.parityRowsMissing(path, at: parity.rows.range)] }
         }
         return []
+    }
+
+    /// A `request_schema`: on an endpoint, usable, and its samples valid against it.
+    private func requestSchema(_ schema: Located<JSONValue>, cell node: Int, in graph: CellGraph) -> [Diagnostic] {
+        let cell = graph.cells[node]
+        guard graph.isEndpoint(node) else { return [.requestSchemaNotEndpoint(cell: cell.id.value, at: cell.keyRanges["request_schema"] ?? schema.range)] }
+        let problems = JSONSchemaValidator.problems(in: schema.value)
+        guard problems.isEmpty else { return [.invalidRequestSchema(cell: cell.id.value, problems: problems, at: schema.range)] }
+        let validator = JSONSchemaValidator(schema: schema.value)
+        return (cell.samples ?? []).enumerated().compactMap { n, sample in
+            validator.validate(sample).map { .sampleAgainstSchema(cell: cell.id.value, sample: n + 1, failure: $0, at: cell.sampleRange ?? cell.id.range) }
+        }
     }
 
     /// A requirements file that does not exist.
