@@ -177,12 +177,12 @@ import Testing
         #expect(try p.run(environment: caller).ran == ["show", "shell"])
         #expect(try p.run(environment: caller).ran.isEmpty)
         try install("1.1")
+        let explain = try p.splitbook(["explain", p.notebook, "show"], environment: caller)
+        #expect(explain.stdout.contains("changed: package demo-pkg 1.0 -> 1.1"), "\(explain.stdout)")
         let rerun = try p.run(environment: caller)
         #expect(rerun.ran == ["show"])
         #expect(rerun.cell("show")?.reasons == ["package demo-pkg 1.0 -> 1.1"])
         #expect(p.read("outputs/nb/v.txt") == "1.1")
-        let explain = try p.splitbook(["explain", p.notebook, "show"], environment: caller)
-        #expect(explain.stdout.contains("packages"), "\(explain.stdout)")
     }
 
     /// With a `python:` block the cells run in their own environment: the
@@ -308,6 +308,19 @@ import Testing
         #expect(p.read("notebooks/nb.lock") == nil)
         #expect(Self.leftovers(p).isEmpty)
         #expect(Self.environmentCount(p) == 0)
+    }
+
+    /// Pins no version satisfies: the installer's own words, at the requirement.
+    @Test(arguments: LocalIndex.Installer.allCases)
+    func impossiblePinsAreALocatedError(installer: LocalIndex.Installer) throws {
+        let (p, index) = try Self.project(Self.notebook.replacingOccurrences(of: "[demo-pkg==1.0]", with: "[\"demo-pkg>=2,<3\"]"))
+        defer { p.remove() }
+        let run = try p.run(environment: try index.environment(installer))
+        #expect(run.result.status == 2)
+        #expect(run.result.stderr.contains("notebooks/nb.yaml:2:18: error: cannot install 'demo-pkg>=2,<3'"), "\(run.result.stderr)")
+        #expect(run.result.stderr.contains(installer == .pip ? "No matching distribution" : "unsatisfiable"), "\(run.result.stderr)")
+        #expect(p.read("notebooks/nb.lock") == nil)
+        #expect(Self.leftovers(p).isEmpty && Self.environmentCount(p) == 0)
     }
 
     /// No network: the index is unreachable (a port nothing listens on).
