@@ -26,10 +26,10 @@ public struct BasePython: Sendable, Equatable, Codable {
 /// Builders of the same environment wait for each other; a builder that
 /// died (`kill -9`) left only a `.tmp-PID-…` directory, removed by the next.
 public final class EnvironmentStore: @unchecked Sendable {
+    /// `SPLITBOOK_ENVS` when set (shared by workspaces, so `cache gc`, which
+    /// collects only the workspace's own store, never touches it), else
+    /// the workspace's `.splitbook/envs`.
     public let root: URL
-    /// Whether the store is this workspace's own (`cache gc` may collect it)
-    /// or shared through `SPLITBOOK_ENVS` (never collected by one workspace).
-    public let isShared: Bool
     private let environment: [String: String]
     /// Told what is being built, and (`detail`) the installer's output lines.
     public var progress: (@Sendable (EnvironmentProgress) -> Void)?
@@ -39,10 +39,8 @@ public final class EnvironmentStore: @unchecked Sendable {
     public init(workspace: Workspace, environment: [String: String]) {
         if let shared = environment["SPLITBOOK_ENVS"], !shared.isEmpty {
             root = URL(fileURLWithPath: shared)
-            isShared = true
         } else {
             root = workspace.meta.appendingPathComponent("envs")
-            isShared = false
         }
         self.environment = environment
     }
