@@ -121,16 +121,9 @@ public struct RunDocument: Sendable {
 
     static func samples(_ data: Data?) -> SampleSet? {
         guard let data, case .object(let top)? = JSONValue.parseJSON(data) else { return nil }
-        func number(_ v: JSONValue?) -> Double {
-            switch v {
-            case .int(let i)?: Double(i)
-            case .double(let d)?: d
-            default: 0
-            }
-        }
         func latency(_ v: JSONValue?) -> (Double, Double) {
             guard case .object(let l)? = v else { return (0, 0) }
-            return (number(l["p50"]), number(l["p95"]))
+            return (l["p50"]?.number ?? 0, l["p95"]?.number ?? 0)
         }
         guard case .array(let list)? = top["samples"] else { return nil }
         let samples = list.compactMap { item -> SampleSet.Sample? in
@@ -140,7 +133,7 @@ public struct RunDocument: Sendable {
         }
         let chain: [String] = if case .array(let c)? = top["chain"] { c.compactMap { if case .string(let s) = $0 { s } else { nil } } } else { [] }
         let (p50, p95) = latency(top["latencyMs"])
-        return SampleSet(chain: chain, samples: samples, p50: p50, p95: p95, repetitions: Int(number(top["repetitions"])))
+        return SampleSet(chain: chain, samples: samples, p50: p50, p95: p95, repetitions: Int(top["repetitions"]?.number ?? 0))
     }
 
     /// The newest run record of the notebook at `file`.

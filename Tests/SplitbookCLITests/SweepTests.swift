@@ -52,14 +52,6 @@ struct SweepTests {
         return (runs, ran)
     }
 
-    static func number(_ value: JSONValue?) -> Double? {
-        switch value {
-        case .int(let i)?: Double(i)
-        case .double(let d)?: d
-        default: nil
-        }
-    }
-
     static func sweepID(_ result: Binary.Result) -> String {
         result.stderr.split(separator: " ").first { $0.hasPrefix("sw-") }.map { String($0.trimmingCharacters(in: CharacterSet(charactersIn: ":"))) } ?? ""
     }
@@ -99,7 +91,7 @@ struct SweepTests {
             guard case .object(let params)? = row["params"], case .int(let a)? = params["a"], case .string(let b)? = params["b"],
                   case .object(let metrics)? = row["metrics"] else { Issue.record("\(row)"); continue }
             // The value the cell wrote to its metrics file for this point.
-            #expect(Self.number(metrics["fab.score"]) == Double(a * 10 + b.count), "\(row)")
+            #expect(metrics["fab.score"]?.number == Double(a * 10 + b.count), "\(row)")
             let isBest = row["best"] == .array([.string("fab.loss"), .string("fab.score")])
             #expect(isBest == (a == 2 && b == "zzz"), "\(row)")
         }

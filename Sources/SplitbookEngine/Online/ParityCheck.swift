@@ -102,21 +102,13 @@ public struct ParityCheck: Sendable {
         case (.array(let a), .array(let b)) where a.count == b.count:
             return zip(a, b).enumerated().flatMap { compare($1.0, $1.1, pointer: pointer + "/\($0)", worst: &worst) }
         default:
-            if let x = Self.number(expected), let y = Self.number(actual) {
+            if let x = expected.number, let y = actual.number {
                 let amount = abs(x - y)
                 worst = max(worst, amount)
                 let allowed = max(spec.tolerance.bound(at: pointer), spec.relative.bound(at: pointer) * max(abs(x), abs(y)))
                 return amount <= allowed ? [] : [Difference(pointer: pointer, expected: expected.canonicalJSON, actual: actual.canonicalJSON, amount: amount)]
             }
             return expected == actual ? [] : [Difference(pointer: pointer, expected: expected.canonicalJSON, actual: actual.canonicalJSON)]
-        }
-    }
-
-    private static func number(_ value: JSONValue) -> Double? {
-        switch value {
-        case .int(let i): Double(i)
-        case .double(let d): d
-        default: nil
         }
     }
 

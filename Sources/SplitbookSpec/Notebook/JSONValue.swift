@@ -17,6 +17,15 @@ public enum JSONValue: Sendable, Hashable {
         return out
     }
 
+    /// The value of a number (integer or not) as a `Double`; nil for anything else.
+    public var number: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
     /// The text a cell sees in `PARAM_NAME`: scalars bare, lists and maps as JSON.
     public var environmentText: String {
         switch self {

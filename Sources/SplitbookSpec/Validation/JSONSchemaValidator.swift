@@ -71,23 +71,23 @@ public struct JSONSchemaValidator: Sendable {
             return fail("must be one of " + options.map(\.canonicalJSON).joined(separator: ", "))
         }
         if let constant = s["const"], !equal(constant, value) { return fail("must be \(constant.canonicalJSON)") }
-        if let n = number(value) {
-            if let m = s["minimum"].flatMap(number), n < m { return fail("must be at least \(show(m))") }
-            if let m = s["maximum"].flatMap(number), n > m { return fail("must be at most \(show(m))") }
-            if let m = s["exclusiveMinimum"].flatMap(number), n <= m { return fail("must be greater than \(show(m))") }
-            if let m = s["exclusiveMaximum"].flatMap(number), n >= m { return fail("must be less than \(show(m))") }
+        if let n = value.number {
+            if let m = s["minimum"].flatMap(\.number), n < m { return fail("must be at least \(show(m))") }
+            if let m = s["maximum"].flatMap(\.number), n > m { return fail("must be at most \(show(m))") }
+            if let m = s["exclusiveMinimum"].flatMap(\.number), n <= m { return fail("must be greater than \(show(m))") }
+            if let m = s["exclusiveMaximum"].flatMap(\.number), n >= m { return fail("must be less than \(show(m))") }
         }
         if case .string(let text) = value {
-            if let m = s["minLength"].flatMap(number), Double(text.count) < m { return fail("must have at least \(show(m)) characters") }
-            if let m = s["maxLength"].flatMap(number), Double(text.count) > m { return fail("must have at most \(show(m)) characters") }
+            if let m = s["minLength"].flatMap(\.number), Double(text.count) < m { return fail("must have at least \(show(m)) characters") }
+            if let m = s["maxLength"].flatMap(\.number), Double(text.count) > m { return fail("must have at most \(show(m)) characters") }
             if case .string(let p)? = s["pattern"], let regex = try? NSRegularExpression(pattern: p),
                regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) == nil {
                 return fail("must match \(p)")
             }
         }
         if case .array(let items) = value {
-            if let m = s["minItems"].flatMap(number), Double(items.count) < m { return fail("must have at least \(show(m)) items") }
-            if let m = s["maxItems"].flatMap(number), Double(items.count) > m { return fail("must have at most \(show(m)) items") }
+            if let m = s["minItems"].flatMap(\.number), Double(items.count) < m { return fail("must have at least \(show(m)) items") }
+            if let m = s["maxItems"].flatMap(\.number), Double(items.count) > m { return fail("must have at most \(show(m)) items") }
             if let itemSchema = s["items"] {
                 for (i, item) in items.enumerated() { if let f = check(item, itemSchema, at: pointer + "/\(i)") { return f } }
             }
@@ -96,8 +96,8 @@ public struct JSONSchemaValidator: Sendable {
             if case .array(let required)? = s["required"] {
                 for case .string(let name) in required where members[name] == nil { return fail("lacks the required field '\(name)'") }
             }
-            if let m = s["minProperties"].flatMap(number), Double(members.count) < m { return fail("must have at least \(show(m)) fields") }
-            if let m = s["maxProperties"].flatMap(number), Double(members.count) > m { return fail("must have at most \(show(m)) fields") }
+            if let m = s["minProperties"].flatMap(\.number), Double(members.count) < m { return fail("must have at least \(show(m)) fields") }
+            if let m = s["maxProperties"].flatMap(\.number), Double(members.count) > m { return fail("must have at most \(show(m)) fields") }
             let properties: [String: JSONValue] = { if case .object(let p)? = s["properties"] { return p } else { return [:] } }()
             for name in members.keys.sorted() {
                 let here = pointer + "/" + escape(name)
@@ -152,16 +152,8 @@ public struct JSONSchemaValidator: Sendable {
         }
     }
 
-    private static func number(_ value: JSONValue) -> Double? {
-        switch value {
-        case .int(let i): Double(i)
-        case .double(let d): d
-        default: nil
-        }
-    }
-
     private static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
-        if let x = number(a), let y = number(b) { return x == y }
+        if let x = a.number, let y = b.number { return x == y }
         return a == b
     }
 
