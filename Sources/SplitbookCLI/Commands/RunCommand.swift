@@ -117,25 +117,18 @@ struct RunCommand: ParsableCommand {
         let name = NotebookLoader.stem(of: notebook)
         let context = NoopStamp.context(params: JSONValue.object(options.params).canonicalJSON, only: only,
                                         registry: options.registry.path, environment: ProcessInfo.processInfo.environment)
-        if !sweep.isEmpty {
-            options.only = only.map { CellID($0) }
-            options.jobs = jobs
-            options.locked = locked
-            if forceAll { options.force = .all }
-            if let forceCell { options.force = .cell(CellID(forceCell)) }
-            return try runSweep(file: try locations.loadValid(notebook), options: options)
-        }
-        if !forceAll, forceCell == nil,
+        options.only = only.map { CellID($0) }
+        options.jobs = jobs
+        options.locked = locked
+        if forceAll { options.force = .all }
+        if let forceCell { options.force = .cell(CellID(forceCell)) }
+        if !sweep.isEmpty { return try runSweep(file: try locations.loadValid(notebook), options: options) }
+        if options.force == .none,
            try Self.replayIfUnchanged(notebook: notebook, context: context, outputs: options.outputs, started: started, json: json,
                                       verbose: verbose) {
             return
         }
         let file = try locations.loadValid(notebook)
-        if forceAll { options.force = .all }
-        if let forceCell { options.force = .cell(CellID(forceCell)) }
-        options.only = only.map { CellID($0) }
-        options.jobs = jobs
-        options.locked = locked
         let printer = RunPrinter(json: json, verbose: verbose, outputs: options.outputs)
         let report: RunReport
         let interrupts = Interrupts.forwardToCells()
