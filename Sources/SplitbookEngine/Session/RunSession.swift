@@ -87,7 +87,15 @@ final class RunSession {
     }
 
     /// Makes the browsable copies in outputs/NAME match the stored outputs.
+    /// Runs sharing the workspace in one process (a sweep's points) restore
+    /// the same paths: one at a time, or two writers would interleave in a file.
     private func syncWorkspace(_ items: [String: StoredItem]) throws {
+        try Self.workspaceCopies.withLock { try copyToWorkspace(items) }
+    }
+
+    private static let workspaceCopies = NSLock()
+
+    private func copyToWorkspace(_ items: [String: StoredItem]) throws {
         for (path, item) in items {
             let target = workspaceDirectory + "/" + path
             let current: Digest?
