@@ -36,6 +36,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Markdown to HTML: CommonMark 0.31.2 and GitHub tables, no dependencies.
+        .target(name: "SplitbookMarkdown"),
         // A finished run as a report: HTML, Jupyter notebook, Markdown.
         .target(
             name: "SplitbookReport",
@@ -87,6 +89,11 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "SplitbookMarkdownTests",
+            dependencies: ["SplitbookMarkdown", "SplitbookTestSupport"],
+            exclude: ["Corpus"]
         ),
         .testTarget(
             name: "SplitbookCLITests",
