@@ -10,9 +10,10 @@ import SplitbookSpec
 ///     <sources>          the files those cells read, at their paths
 ///     run.sh             the job without splitbook (see `BatchJobScript`)
 ///     support/splitbook.py   the helper module Python cells import
-///     Dockerfile, .dockerignore
+///     Dockerfile, .dockerignore   the image; its tag in the manifests is a digest of its content
 ///     cronjob.yaml       Kubernetes CronJob running run.sh on a schedule
 ///     workflow.yaml      Argo Workflow, one DAG task per cell
+///     registry-pvc.yaml  the PersistentVolumeClaim of the registry both halves mount
 ///     contract.json      what the job publishes (and reads from the registry)
 ///     README.md
 public struct BatchJobExporter {
@@ -41,11 +42,15 @@ public struct BatchJobExporter {
             try out.write(DeploymentManifests.offlineDockerfile(notebook: notebook.name, cells: half.codeCells, environments: environments),
                           to: "Dockerfile")
             try out.write(DeploymentManifests.dockerignore, to: ".dockerignore")
-            try out.write(DeploymentManifests.cronJob(notebook: notebook.name, params: half.params, schedule: schedule), to: "cronjob.yaml")
-            try out.write(DeploymentManifests.workflow(notebook: notebook.name, graph: graph, nodes: half.nodes, params: half.params),
-                          to: "workflow.yaml")
             try out.write(contract(half).prettyJSON() + "\n", to: "contract.json")
-            try out.write(ExportReadme.offline(half, schedule: schedule), to: "README.md")
+            // Everything the image holds is written: its tag names that content.
+            let tag = try DeploymentManifests.imageTag(out.staging)
+            try out.write(DeploymentManifests.cronJob(notebook: notebook.name, params: half.params, schedule: schedule, tag: tag),
+                          to: "cronjob.yaml")
+            try out.write(DeploymentManifests.workflow(notebook: notebook.name, graph: graph, nodes: half.nodes, params: half.params, tag: tag),
+                          to: "workflow.yaml")
+            try out.write(DeploymentManifests.registryClaim(notebook: notebook.name), to: "registry-pvc.yaml")
+            try out.write(ExportReadme.offline(half, schedule: schedule, tag: tag), to: "README.md")
             try out.commit()
         } catch {
             out.abandon()

@@ -1,3 +1,4 @@
+import Foundation
 import SplitbookEngine
 import SplitbookSpec
 
@@ -7,6 +8,8 @@ import SplitbookSpec
 enum DeploymentManifests {
     /// Port the serving container listens on.
     static let port = 8080
+    /// The numeric user and group both images run as, and the manifests ask for.
+    static let uid = 10001
 
     /// The base image that has the cells' interpreters, and what to add to it.
     struct BaseImage {
@@ -18,14 +21,15 @@ enum DeploymentManifests {
     }
 
     /// Python's official image of the version the notebook's environments were
-    /// locked with (`python:3.11.7-slim`), else of 3.11; Swift's when a cell is Swift.
-    static func baseImage(for cells: [CodeCell], interpreter: String?) -> BaseImage {
+    /// locked with (`python:3.11.7-slim`), else of 3.11; Swift's when a cell is
+    /// Swift, with python3 added when a cell or the image itself (`needsPython`) runs it.
+    static func baseImage(for cells: [CodeCell], interpreter: String?, needsPython: Bool = false) -> BaseImage {
         let languages = Set(cells.map(\.language.description))
         let others = cells.compactMap { cell -> String? in
             if case .other = cell.language { return cell.command.first } else { return nil }
         }
         let swift = languages.contains("swift")
-        return BaseImage(from: swift ? "swift:6.0-jammy" : "python:\(interpreter ?? "3.11")-slim", installPython: swift && languages.contains("python"),
+        return BaseImage(from: swift ? "swift:6.0-jammy" : "python:\(interpreter ?? "3.11")-slim", installPython: swift && (needsPython || languages.contains("python")),
                          otherCommands: Set(others).sorted())
     }
 
@@ -42,6 +46,7 @@ enum DeploymentManifests {
         let notebook: String
         let dns: String
         let port: Int
+        let uid = DeploymentManifests.uid
         let from: String
         let installPython: Bool
         let otherCommands: [String]
@@ -49,8 +54,8 @@ enum DeploymentManifests {
         /// (Mustache reads stored properties only.)
         let hasEnvironments: Bool
 
-        init(notebook: String, cells: [CodeCell], environments: HalfEnvironments) {
-            let image = DeploymentManifests.baseImage(for: cells, interpreter: environments.interpreter)
+        init(notebook: String, cells: [CodeCell], environments: HalfEnvironments, needsPython: Bool) {
+            let image = DeploymentManifests.baseImage(for: cells, interpreter: environments.interpreter, needsPython: needsPython)
             self.environments = environments.entries.map {
                 EnvironmentImage(pinsFile: $0.pinsFile, path: $0.imagePath, variable: $0.variable,
                                  cells: $0.cells.map(\.rawValue).joined(separator: ", "))
@@ -66,14 +71,28 @@ enum DeploymentManifests {
     }
 
     static func offlineDockerfile(notebook: String, cells: [CodeCell], environments: HalfEnvironments) -> String {
-        offlineDockerfileTemplate.render(ImageContext(notebook: notebook, cells: cells, environments: environments))
+        offlineDockerfileTemplate.render(ImageContext(notebook: notebook, cells: cells, environments: environments, needsPython: false))
     }
 
+    /// The serving image's HEALTHCHECK runs python3, so its image always has one.
     static func onlineDockerfile(notebook: String, cells: [CodeCell], environments: HalfEnvironments) -> String {
-        onlineDockerfileTemplate.render(ImageContext(notebook: notebook, cells: cells, environments: environments))
+        onlineDockerfileTemplate.render(ImageContext(notebook: notebook, cells: cells, environments: environments, needsPython: true))
     }
 
-    static let dockerignore = "work/\nregistry/\n"
+    /// What `docker build` leaves out of the image: a local run's directories, and the files that
+    /// name the image's tag (which is derived from everything else, see `imageTag`).
+    static let dockerignore = "work/\nregistry/\nREADME.md\ncronjob.yaml\nworkflow.yaml\ndeployment.yaml\nregistry-pvc.yaml\n"
+
+    /// The tag of a half's image: the first 12 hex digits of the digest of the export as staged
+    /// so far, which must be the image's whole build context (everything but what
+    /// `dockerignore` leaves out). Another export content gets another tag; the same content, the same tag.
+    static func imageTag(_ staging: URL) throws -> String {
+        do {
+            return try Tree.scan(staging.path, hasher: FileHasher(memoURL: nil)).digest.short
+        } catch {
+            throw ExportError("cannot read back \(staging.path) to tag its image: \(error)")
+        }
+    }
 
     /// What the manifest templates are rendered with.
     struct ManifestContext {
@@ -83,15 +102,19 @@ enum DeploymentManifests {
         /// The PersistentVolumeClaim both halves mount.
         let registry: String
         let half: String
+        /// The image, `name:tag`.
+        let image: String
         let port = DeploymentManifests.port
+        let uid = DeploymentManifests.uid
         /// The CronJob's schedule, a YAML scalar.
         var schedule = ""
         var params: [ParamEnv] = []
         var tasks: [WorkflowTask] = []
 
-        init(notebook: String, half: Stage) {
+        init(notebook: String, half: Stage, tag: String) {
             self.notebook = notebook
             name = NotebookHalf.dnsName(notebook) + "-" + half.rawValue
+            image = name + ":" + tag
             registry = NotebookHalf.dnsName(notebook) + "-registry"
             self.half = half.rawValue
         }
@@ -119,8 +142,8 @@ enum DeploymentManifests {
         let cell: String
     }
 
-    static func cronJob(notebook: String, params: [Param], schedule: String) -> String {
-        var context = ManifestContext(notebook: notebook, half: .offline)
+    static func cronJob(notebook: String, params: [Param], schedule: String, tag: String) -> String {
+        var context = ManifestContext(notebook: notebook, half: .offline, tag: tag)
         context.schedule = NotebookYAML.scalar(schedule, forceString: true)
         context.params = params.map(ParamEnv.init)
         return cronJobTemplate.render(context)
@@ -128,7 +151,7 @@ enum DeploymentManifests {
 
     /// An Argo Workflow: one DAG task per offline cell, dependencies from the
     /// notebook's graph, the cells' directories on a shared volume.
-    static func workflow(notebook: String, graph: CellGraph, nodes: [Int], params: [Param]) -> String {
+    static func workflow(notebook: String, graph: CellGraph, nodes: [Int], params: [Param], tag: String) -> String {
         var taskNames: [Int: String] = [:]
         var used = Set<String>()
         for node in nodes {
@@ -138,7 +161,7 @@ enum DeploymentManifests {
             used.insert(candidate)
             taskNames[node] = candidate
         }
-        var context = ManifestContext(notebook: notebook, half: .offline)
+        var context = ManifestContext(notebook: notebook, half: .offline, tag: tag)
         context.params = params.map(ParamEnv.init)
         context.tasks = nodes.map { node in
             let deps = Set(graph.upstream[node].map(\.from)).filter { taskNames[$0] != nil }.sorted().map { taskNames[$0]! }
@@ -148,7 +171,12 @@ enum DeploymentManifests {
         return workflowTemplate.render(context)
     }
 
-    static func deployment(notebook: String) -> String {
-        deploymentTemplate.render(ManifestContext(notebook: notebook, half: .online))
+    static func deployment(notebook: String, tag: String) -> String {
+        deploymentTemplate.render(ManifestContext(notebook: notebook, half: .online, tag: tag))
+    }
+
+    /// The PersistentVolumeClaim of the registry; both halves carry the same one.
+    static func registryClaim(notebook: String) -> String {
+        registryClaimTemplate.render(ManifestContext(notebook: notebook, half: .offline, tag: ""))
     }
 }

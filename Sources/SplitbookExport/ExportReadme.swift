@@ -10,6 +10,8 @@ enum ExportReadme {
         let name: String
         let dns: String
         let schedule: String
+        /// The image the manifests name, `name:tag`.
+        let image: String
         let cells: [CellRow]
         let hasParams: Bool
         let params: [ParamRow]
@@ -31,11 +33,12 @@ enum ExportReadme {
         let upperName: String
     }
 
-    static func offline(_ half: NotebookHalf, schedule: String) -> String {
+    static func offline(_ half: NotebookHalf, schedule: String, tag: String) -> String {
         let name = half.notebook.name
         func codeList(_ items: [String]) -> String { items.isEmpty ? "—" : items.map { "`\($0)`" }.joined(separator: ", ") }
         let context = OfflineContext(
             title: half.notebook.title ?? name, name: name, dns: NotebookHalf.dnsName(name), schedule: schedule,
+            image: NotebookHalf.dnsName(name) + "-offline:" + tag,
             cells: half.codeCells.map { cell in
                 CellRow(id: cell.id.value.rawValue, language: cell.language.description,
                         reads: codeList(cell.inputs.map(\.value.rawValue)), publishes: codeList(cell.publish.map(\.artifact.value.rawValue)))
@@ -51,6 +54,8 @@ enum ExportReadme {
         let name: String
         let dns: String
         let port: Int
+        /// The image the manifests name, `name:tag`.
+        let image: String
         let runID: String
         let endpoints: [EndpointRow]
         let hasArtifacts: Bool
@@ -72,10 +77,11 @@ enum ExportReadme {
     }
 
     static func online(_ half: NotebookHalf, endpoints: [OpenAPIDocument.Endpoint], consumed: [ServingBundleExporter.Consumed],
-                       runID: String) -> String {
+                       runID: String, tag: String) -> String {
         let name = half.notebook.name
         let context = OnlineContext(
-            title: half.notebook.title ?? name, name: name, dns: NotebookHalf.dnsName(name), port: DeploymentManifests.port, runID: runID,
+            title: half.notebook.title ?? name, name: name, dns: NotebookHalf.dnsName(name), port: DeploymentManifests.port,
+            image: NotebookHalf.dnsName(name) + "-online:" + tag, runID: runID,
             endpoints: endpoints.map { endpoint in
                 let body = endpoint.samples.first?.canonicalJSON ?? "{}"
                 return EndpointRow(endpoint: endpoint.name, chain: endpoint.chain.map { "`\($0)`" }.joined(separator: " → "),

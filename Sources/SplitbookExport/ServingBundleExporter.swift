@@ -11,14 +11,17 @@ import SplitbookSpec
 ///     contract.json      the artifacts it consumes, with the versions and
 ///                        content hashes the last notebook run validated
 ///     openapi.json       one path per endpoint; samples and their responses as examples
-///     Dockerfile, .dockerignore, bin/   (bin/splitbook: a Linux build, see README)
+///     Dockerfile, .dockerignore   the image; its tag in the manifests is a digest of its content
+///     bin/splitbook      a static Linux build of splitbook for the image (see `ServingBinary`)
 ///     deployment.yaml    Kubernetes Deployment + Service with /healthz and /readyz probes
+///     registry-pvc.yaml  the PersistentVolumeClaim of the registry both halves mount
 ///     README.md
 public struct ServingBundleExporter {
     public let file: NotebookFile
     public let workspace: Workspace
     public let registry: ArtifactRegistry
-    /// A splitbook executable to put in `bin/` for the image.
+    /// The splitbook executable to put in `bin/` for the image (`--binary`); nil: the running one.
+    /// Either must be a static Linux build (`ServingBinary`).
     public var binary: URL?
 
     public init(file: NotebookFile, workspace: Workspace, registry: ArtifactRegistry) {
@@ -36,8 +39,11 @@ public struct ServingBundleExporter {
         var cells: [String]
     }
 
+    /// Writes the bundle to `target` (replacing an earlier export there); returns the files written.
+    /// Throws `ServingBinary.Refused` when the executable for the image is not a static Linux build.
     public func export(to target: URL) throws -> [String] {
         guard let notebook = file.check.notebook, let graph = file.check.graph else { throw ExportError("the notebook has errors") }
+        let executable = try ServingBinary.choose(explicit: binary, running: ServingBinary.running)
         let half = NotebookHalf(.online, notebook: notebook, graph: graph)
         guard !half.nodes.isEmpty else { throw ExportError("\(file.source.path) has no online cells: there is nothing to serve") }
         let (run, entries) = try lastValidatedRun(notebook: notebook, half: half)
@@ -62,15 +68,13 @@ public struct ServingBundleExporter {
             try out.write(DeploymentManifests.onlineDockerfile(notebook: notebook.name, cells: half.codeCells, environments: environments),
                           to: "Dockerfile")
             try out.write(DeploymentManifests.dockerignore, to: ".dockerignore")
-            try out.write(DeploymentManifests.deployment(notebook: notebook.name), to: "deployment.yaml")
-            if let binary {
-                try out.copy(binary, to: "bin/splitbook")
-                chmod(out.staging.appendingPathComponent("bin/splitbook").path, 0o755)
-            } else {
-                try out.write("Put a Linux build of splitbook here as bin/splitbook before `docker build` (see ../README.md).\n",
-                              to: "bin/README.txt")
-            }
-            try out.write(ExportReadme.online(half, endpoints: endpoints, consumed: consumed, runID: run.runID), to: "README.md")
+            try out.copy(executable, to: "bin/splitbook")
+            chmod(out.staging.appendingPathComponent("bin/splitbook").path, 0o755)
+            // Everything the image holds is written: its tag names that content.
+            let tag = try DeploymentManifests.imageTag(out.staging)
+            try out.write(DeploymentManifests.deployment(notebook: notebook.name, tag: tag), to: "deployment.yaml")
+            try out.write(DeploymentManifests.registryClaim(notebook: notebook.name), to: "registry-pvc.yaml")
+            try out.write(ExportReadme.online(half, endpoints: endpoints, consumed: consumed, runID: run.runID, tag: tag), to: "README.md")
             try out.commit()
         } catch {
             out.abandon()

@@ -2,21 +2,61 @@ import Foundation
 import SplitbookEngine
 import SplitbookSpec
 
-/// The run as a Jupyter notebook (nbformat 4.5): markdown cells as they are,
-/// code cells with their captured output, display items and samples as
-/// outputs, `offline` / `online` as cell tags, and splitbook's view of each
-/// cell (status, timing, key, publications) under `metadata.splitbook`.
-/// Shell cells get a `%%sh` / `%%bash` first line so they also run in a
-/// Python kernel.
+/// The run as a Jupyter notebook (nbformat 4.5), a record that is also a
+/// program. As a record: markdown cells as they are, code cells with their
+/// captured output, display items and samples as outputs, `offline` /
+/// `online` as cell tags, and splitbook's view of each cell (status, timing,
+/// key, publications) under `metadata.splitbook`. As a program: a first cell
+/// saying so, the run's params in a cell tagged `parameters` (papermill's
+/// convention), and a setup cell (`IpynbSetupCell`) after which Run All runs
+/// every code cell as splitbook ran it. Shell cells get a `%%sh` / `%%bash`
+/// first line so they also run in a Python kernel.
 public struct IpynbReport {
-    public let document: RunDocument
+    /// Where the run's notebook folder and registry are, recorded in the
+    /// notebook so that its cells find their source files and artifacts.
+    public struct Origin: Sendable {
+        public var notebookDirectory: URL
+        public var registry: URL
+        /// The pins of the notebook's lock file (every environment's, once each).
+        var lockedPackages: [InstalledPackage]
+        /// The Python version the lock was resolved with.
+        var lockedPython: String?
 
-    public init(document: RunDocument) { self.document = document }
+        /// `notebookPath` as the run recorded it (resolved against the current directory), and `registry`.
+        public init(notebookPath: String, registry: URL) {
+            let notebook = URL(fileURLWithPath: notebookPath).standardizedFileURL
+            notebookDirectory = notebook.deletingLastPathComponent()
+            self.registry = registry.standardizedFileURL
+            let lock = try? LockFile.load(URL(fileURLWithPath: LockFile.path(forNotebook: notebook.path)))
+            var seen: Set<String> = []
+            lockedPackages = (lock?.environments ?? []).flatMap(\.packages).filter { seen.insert($0.name).inserted }
+            lockedPython = lock?.environments.first?.interpreter
+        }
+    }
+
+    public let document: RunDocument
+    public let origin: Origin
+
+    /// With no `origin`: the run's notebook path and the registry `splitbook` uses, both seen from the current directory.
+    public init(document: RunDocument, origin: Origin? = nil) {
+        self.document = document
+        self.origin = origin ?? Origin(
+            notebookPath: document.run.notebookPath,
+            registry: ArtifactRegistry.location(flag: nil, outputs: URL(fileURLWithPath: "outputs"),
+                                                environment: ProcessInfo.processInfo.environment))
+    }
 
     public var json: String { notebook.prettyJSON(indent: " ") + "\n" }
 
     var notebook: JSONValue {
-        var cells: [JSONValue] = []
+        let introduction = IpynbIntroduction(document: document, origin: origin)
+        var cells: [JSONValue] = [
+            .object(["cell_type": .string("markdown"), "id": .string("about"), "metadata": .object([:]),
+                     "source": .string(introduction.markdown)]),
+            Self.programCell(id: "parameters", tags: ["parameters"], source: introduction.parameters),
+            Self.programCell(id: "splitbook-setup", tags: ["splitbook-setup"], source: IpynbSetupCell(document: document, origin: origin).source,
+                             hidden: true),
+        ]
         var markdownCount = 0
         var executionCount = 0
         for item in document.items {
@@ -31,10 +71,10 @@ public struct IpynbReport {
                 cells.append(.object([
                     "cell_type": .string("code"),
                     "id": .string(code.id),
-                    "metadata": .object(["tags": .array([.string(code.cell.stage.rawValue)]), "splitbook": metadata(code)]),
+                    "metadata": .object(["tags": .array([.string(code.cell.stage.rawValue)]), "splitbook": Self.metadata(code)]),
                     "execution_count": ran ? .int(executionCount) : .null,
-                    "source": .string(source(code)),
-                    "outputs": .array(outputs(code)),
+                    "source": .string(Self.source(code, origin: origin)),
+                    "outputs": .array(Self.outputs(code)),
                 ]))
             }
         }
@@ -56,8 +96,34 @@ public struct IpynbReport {
         ])
     }
 
-    private func source(_ code: RunDocument.CodeItem) -> String {
-        let text = code.code
+    /// A code cell of the notebook's own (the params, the setup), not one of splitbook's: never run, no outputs.
+    private static func programCell(id: String, tags: [String], source: String, hidden: Bool = false) -> JSONValue {
+        var metadata: [String: JSONValue] = ["tags": .array(tags.map { .string($0) })]
+        if hidden { metadata["jupyter"] = .object(["source_hidden": .bool(true)]) }
+        return .object(["cell_type": .string("code"), "id": .string(id), "metadata": .object(metadata),
+                        "execution_count": .null, "source": .string(source), "outputs": .array([])])
+    }
+
+    /// The run's params in the notebook's order, as typed values: the default where the run used it
+    /// (JSON text loses `1.0`'s type, which a cell may see), else the value the run recorded.
+    static func params(of document: RunDocument) -> [(name: String, value: JSONValue)] {
+        document.notebook.params.map { param in
+            let name = param.name.value
+            guard let text = document.run.params[name], text != param.value.canonicalJSON,
+                  var value = JSONValue.parseJSON(Data(text.utf8)) else { return (name, param.value) }
+            if case .int(let i) = value, text.contains(where: { ".eE".contains($0) }) { value = .double(Double(i)) }
+            return (name, value)
+        }
+    }
+
+    /// A code cell's source as the notebook holds it: as written (a `file:` cell's file, read from the
+    /// notebook's folder), after a cell magic for a language other than Python.
+    static func source(_ code: RunDocument.CodeItem, origin: Origin) -> String {
+        var text = code.code
+        if case .file(let path) = code.cell.source,
+           let data = FileManager.default.contents(atPath: origin.notebookDirectory.appendingPathComponent(path.value.rawValue).path) {
+            text = String(decoding: data, as: UTF8.self)
+        }
         switch code.cell.language {
         case .python: return text
         case .sh: return "%%sh\n" + text
@@ -66,64 +132,10 @@ public struct IpynbReport {
         }
     }
 
-    private func metadata(_ code: RunDocument.CodeItem) -> JSONValue {
-        var m: [String: JSONValue] = ["stage": .string(code.cell.stage.rawValue), "lang": .string(code.cell.language.description)]
-        guard let r = code.result else { m["status"] = .string("not run"); return .object(m) }
-        m["status"] = .string(r.status.rawValue)
-        m["duration"] = .double(r.duration)
-        if r.status == .cached { m["saved"] = .double(r.saved) }
-        if let key = r.key { m["key"] = .string(key.hex) }
-        if !r.reasons.isEmpty { m["reasons"] = .array(r.reasons.map { .string($0) }) }
-        if !r.published.isEmpty { m["published"] = .object(r.published.mapValues { .int($0) }) }
-        if !r.metrics.isEmpty { m["metrics"] = .object(r.metrics.mapValues { .double($0) }) }
-        if r.earlyCutoff { m["earlyCutoff"] = .bool(true) }
-        return .object(m)
-    }
-
-    private func outputs(_ code: RunDocument.CodeItem) -> [JSONValue] {
-        var out: [JSONValue] = []
-        func stream(_ name: String, _ text: String) {
-            if !text.isEmpty { out.append(.object(["output_type": .string("stream"), "name": .string(name), "text": .string(text)])) }
-        }
-        func display(_ data: [String: JSONValue]) {
-            out.append(.object(["output_type": .string("display_data"), "data": .object(data), "metadata": .object([:])]))
-        }
-        stream("stdout", code.stdout)
-        stream("stderr", code.stderr)
-        for file in code.display {
-            switch file.kind {
-            case .image(let mime) where mime == "image/svg+xml":
-                display([mime: .string(file.text), "text/plain": .string(file.name)])
-            case .image(let mime):
-                display([mime: .string(file.data.base64EncodedString()), "text/plain": .string(file.name)])
-            case .table(let separator):
-                let table = DelimitedTable(file.text, separator: separator)
-                display(["text/html": .string(table.html(cssClass: nil)), "text/plain": .string(file.text)])
-            case .markdown: display(["text/markdown": .string(file.text), "text/plain": .string(file.text)])
-            case .html: display(["text/html": .string(file.text), "text/plain": .string(file.name)])
-            case .json:
-                if let value = JSONValue.parseJSON(file.data) {
-                    display(["application/json": value, "text/plain": .string(value.prettyJSON())])
-                } else {
-                    display(["text/plain": .string(file.text)])
-                }
-            case .text: display(["text/plain": .string(file.text)])
-            }
-        }
-        if let metrics = code.result?.metrics, !metrics.isEmpty {
-            let text = metrics.keys.sorted().map { "\($0) = \(HTMLReport.number(metrics[$0]!))" }.joined(separator: "\n")
-            display(["application/json": .object(metrics.mapValues { .double($0) }), "text/plain": .string("metrics:\n" + text)])
-        }
-        if let set = code.samples {
-            let samples = JSONValue.array(set.samples.map { .object(["request": $0.request, "response": $0.response, "p50Ms": .double($0.p50)]) })
-            display(["application/json": .object(["chain": .array(set.chain.map { .string($0) }), "samples": samples]),
-                     "text/plain": .string("samples through \(set.chain.joined(separator: " -> ")): p50 \(HTMLReport.number(set.p50)) ms, "
-                                           + "p95 \(HTMLReport.number(set.p95)) ms\n" + samples.prettyJSON())])
-        }
-        if let r = code.result, r.status == .failed {
-            out.append(.object(["output_type": .string("error"), "ename": .string("CellFailed"),
-                                "evalue": .string(r.reasons.joined(separator: "; ")), "traceback": .array([])]))
-        }
-        return out
+    /// How the setup cell recognises a cell by its source (trailing newlines aside, which editors may drop).
+    static func sourceDigest(_ source: String) -> String {
+        var text = Substring(source)
+        while text.hasSuffix("\n") { text = text.dropLast() }
+        return Digest.of(String(text)).hex
     }
 }

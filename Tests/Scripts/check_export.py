@@ -2,7 +2,8 @@
 
     python check_export.py offline DIR    cronjob.yaml and workflow.yaml: the fields Kubernetes and Argo require
     python check_export.py online DIR     deployment.yaml (Deployment + Service, probes), openapi.json
-    python check_export.py ipynb FILE     nbformat 4 validation, tags, outputs
+    python check_export.py ipynb FILE     nbformat 4 validation, tags, outputs, the parameters and setup cells
+    python check_export.py kubernetes FILE...   kubernetes-validate --strict with the network shut off
 
 Prints "ok" and exits 0, or prints every problem and exits 1. No Docker or
 cluster is needed: the checks are on the documents themselves.
@@ -125,8 +126,11 @@ def ipynb(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     need(nb.nbformat == 4, "ipynb: not nbformat 4")
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    code = [c for c in nb.cells if c.cell_type == "code" and "splitbook" in c.metadata]
     need(len(code) > 0, "ipynb: no code cells")
+    program = {c.id: c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code" and "splitbook" not in c.metadata}
+    need(program == {"parameters": ["parameters"], "splitbook-setup": ["splitbook-setup"]},
+         f"ipynb: the cells of its own are {program}, not the parameters and setup cells")
     for c in code:
         tags = c.metadata.get("tags", [])
         need(("offline" in tags) != ("online" in tags), f"ipynb: cell {c.id} is not tagged offline or online")
@@ -134,7 +138,49 @@ def ipynb(path):
     print("tags", json.dumps({c.id: c.metadata["tags"] for c in code}, sort_keys=True))
 
 
-{"offline": offline, "online": online, "ipynb": ipynb}[sys.argv[1]](sys.argv[2])
+def kubernetes(paths):
+    """kubernetes-validate --strict on each manifest, offline: an audit hook fails any use of a socket.
+
+    Prints the tool's own lines, then `validated {FILE: [kind/name, ...]}` and `unvalidated {FILE: [kind, ...]}`:
+    kubernetes-validate has schemas for Kubernetes' own kinds only, and for any other kind (a CRD such as
+    Argo's Workflow) it warns and passes. Any other warning or error is a problem.
+    """
+    import contextlib
+    import io
+    import re
+
+    def no_network(event, args):
+        if event.startswith("socket."):
+            problems.append(f"kubernetes-validate tried to use the network: {event} {args}")
+            raise PermissionError("no network in this check")
+
+    sys.addaudithook(no_network)
+    from kubernetes_validate.__main__ import main
+
+    sys.argv = ["kubernetes-validate", "--strict", *paths]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main()
+    print(out.getvalue(), end="")
+    validated, unvalidated = {}, {}
+    for line in out.getvalue().splitlines():
+        passed = re.fullmatch(r"INFO (\S+) passed for resource (\S+) against version [\d.]+", line)
+        missing = re.fullmatch(r"WARN (\S+) Couldn't find schema for kind (\S+) with api version (\S+) for kubernetes version [\d.]+", line)
+        if passed:
+            validated.setdefault(passed[1], []).append(passed[2])
+        elif missing and "." in missing[3].split("/")[0]:
+            unvalidated.setdefault(missing[1], []).append(f"{missing[3]} {missing[2]}")
+        else:
+            problems.append(f"kubernetes-validate: {line}")
+    need(status == 0, f"kubernetes-validate exited {status}")
+    print("validated", json.dumps(validated, sort_keys=True))
+    print("unvalidated", json.dumps(unvalidated, sort_keys=True))
+
+
+if sys.argv[1] == "kubernetes":
+    kubernetes(sys.argv[2:])
+else:
+    {"offline": offline, "online": online, "ipynb": ipynb}[sys.argv[1]](sys.argv[2])
 if problems:
     print("\n".join(problems))
     sys.exit(1)

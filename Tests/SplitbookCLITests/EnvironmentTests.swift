@@ -469,7 +469,7 @@ import Testing
         let run = try p.run(environment: env)
         #expect(run.result.status == 0, "\(run.result.stderr)")
         #expect(try p.splitbook(["export", "offline", p.notebook, "-o", "job"], environment: env).status == 0)
-        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc"], environment: env).status == 0)
+        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc", "--binary", try NativeExecutables.staticELF().path], environment: env).status == 0)
 
         let interpreter = (Self.lock(p)?["environments"] as? [[String: Any]])?.first?["interpreter"] as? String ?? "?"
         let keys = try FileManager.default.contentsOfDirectory(atPath: p.url.appendingPathComponent("job/requirements").path)

@@ -50,15 +50,17 @@ struct ExportSnapshotTests {
         defer { p.remove() }
         #expect(try p.splitbook(["run", p.notebook]).status == 0)
         for half in ["offline", "online"] {
-            let result = try p.splitbook(["export", half, p.notebook, "-o", "exp/\(half)"])
+            let binary = half == "online" ? ["--binary", try NativeExecutables.staticELF().path] : []
+            let result = try p.splitbook(["export", half, p.notebook, "-o", "exp/\(half)"] + binary)
             #expect(result.status == 0, "\(result.stderr)")
         }
         for format in ["html", "ipynb", "md"] {
             #expect(try p.splitbook(["export", format, p.notebook, "-o", "exp/report.\(format)"]).status == 0)
         }
-        let golden = ["offline/notebook.yaml", "offline/run.sh", "offline/Dockerfile", "offline/cronjob.yaml", "offline/workflow.yaml",
-                      "offline/contract.json", "offline/README.md", "online/notebook.yaml", "online/contract.json", "online/openapi.json",
-                      "online/Dockerfile", "online/deployment.yaml", "online/README.md", "report.html", "report.ipynb", "report.md"]
+        let golden = ["offline/notebook.yaml", "offline/run.sh", "offline/Dockerfile", "offline/.dockerignore", "offline/cronjob.yaml",
+                      "offline/workflow.yaml", "offline/registry-pvc.yaml", "offline/contract.json", "offline/README.md",
+                      "online/notebook.yaml", "online/contract.json", "online/openapi.json", "online/Dockerfile", "online/deployment.yaml",
+                      "online/registry-pvc.yaml", "online/README.md", "report.html", "report.ipynb", "report.md"]
         for name in golden {
             let text = p.read("exp/" + name) ?? "<missing>"
             if let problem = Snapshot.mismatch("intro/" + name, text) { Issue.record(Comment(rawValue: problem)) }
@@ -127,7 +129,7 @@ struct ExportedHalvesTests {
         #expect(try Process.capture(URL(fileURLWithPath: "/bin/sh"), ["job/run.sh"], in: p.url, environment: env).status == 0)
         #expect(Self.lineageHashes(p.url.appendingPathComponent("job-registry")) == byJob)
 
-        let online = try p.splitbook(["export", "online", p.notebook, "-o", "svc"])
+        let online = try p.splitbook(["export", "online", p.notebook, "-o", "svc", "--binary", try NativeExecutables.staticELF().path])
         guard p.read(p.notebook)!.contains("stage: online") else {
             #expect(online.status == 1)
             #expect(online.stderr.contains("has no online cells: there is nothing to serve"))
@@ -182,7 +184,7 @@ struct ExportedHalvesTests {
         defer { p.remove() }
         #expect(try p.splitbook(["run", p.notebook]).status == 0)
         #expect(try p.splitbook(["export", "offline", p.notebook, "-o", "job"]).status == 0)
-        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc"]).status == 0)
+        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc", "--binary", try NativeExecutables.staticELF().path]).status == 0)
         let original = try NotebookFile(path: p.url.appendingPathComponent(p.notebook).path).check.notebook!
         for (dir, stage) in [("job", Stage.offline), ("svc", Stage.online)] {
             // The online half reads its artifacts from the registry the offline half fills.
@@ -210,7 +212,7 @@ struct ExportedHalvesTests {
         defer { p.remove() }
         #expect(try p.splitbook(["run", p.notebook]).status == 0)
         #expect(try p.splitbook(["export", "offline", p.notebook, "-o", "job", "--schedule", "*/30 * * * *"]).status == 0)
-        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc"]).status == 0)
+        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc", "--binary", try NativeExecutables.staticELF().path]).status == 0)
         let offline = try checkExport("offline", p.url.appendingPathComponent("job"))
         #expect(offline.status == 0, "\(offline.stdout)\(offline.stderr)")
         #expect(p.read("job/cronjob.yaml")?.contains(#"schedule: "*/30 * * * *""#) == true)
@@ -330,7 +332,7 @@ struct ExportEdgeTests {
     @Test func theOnlineBundleNeedsARunToPinItsArtifacts() throws {
         let p = try Project(bundled: "intro")
         defer { p.remove() }
-        let result = try p.splitbook(["export", "online", p.notebook, "-o", "svc"])
+        let result = try p.splitbook(["export", "online", p.notebook, "-o", "svc", "--binary", try NativeExecutables.staticELF().path])
         #expect(result.status == 1)
         #expect(result.stderr.contains("run it first"))
         #expect(!FileManager.default.fileExists(atPath: p.url.appendingPathComponent("svc").path))

@@ -121,7 +121,7 @@ struct ParityTests {
         let p = try Project(Self.notebook())
         defer { p.remove() }
         #expect(try p.run().result.status == 0)
-        let export = try p.splitbook(["export", "online", p.notebook, "-o", "svc"])
+        let export = try p.splitbook(["export", "online", p.notebook, "-o", "svc", "--binary", try NativeExecutables.staticELF().path])
         #expect(export.status == 0, "\(export.stderr)")
         #expect(p.read("svc/parity/score.jsonl")?.split(separator: "\n").count == 200)
         #expect(p.read("svc/notebook.yaml")?.contains("parity: {rows: parity/score.jsonl}") == true)

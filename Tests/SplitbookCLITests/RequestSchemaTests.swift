@@ -56,7 +56,7 @@ struct RequestSchemaTests {
             #expect(text.contains(message), "\(body): \(text)")
         }
         // The serving bundle keeps the schema: its notebook loads it back.
-        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc"]).status == 0)
+        #expect(try p.splitbook(["export", "online", p.notebook, "-o", "svc", "--binary", try NativeExecutables.staticELF().path]).status == 0)
         #expect(p.read("svc/notebook.yaml")?.contains(#"request_schema: {"additionalProperties":false"#) == true, "\(p.read("svc/notebook.yaml") ?? "")")
         #expect(try p.splitbook(["check", "svc/notebook.yaml"]).status == 0)
         let api = HTTP.request("GET", base + "/openapi.json")?.body ?? ""

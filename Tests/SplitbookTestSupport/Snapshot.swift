@@ -29,6 +29,8 @@ public enum Snapshot {
     }
 
     static let rules: [(String, String)] = [
+        // A test project's folder (`Project`), which the .ipynb export records as the notebook's origin.
+        (#"(/[^/\s"'`]+)*/splitbook-project-[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}"#, "<PROJECT>"),
         (#"\d{8}-\d{6}-\d{3}"#, "<RUN>"),
         (#"job-\d{8}-\d{6}"#, "<RUN>"),
         (#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"#, "<TIME>"),

@@ -42,7 +42,8 @@ struct ExportCommand: ParsableCommand {
 
         func load() throws -> NotebookFile { try locations.loadValid(notebook) }
 
-        /// Runs an export, turning its failure into a clear message and exit status 1.
+        /// Runs an export, turning its failure into a clear message and exit status 1
+        /// (2 for an executable refused for the serving image: a usage error).
         func perform(_ what: String, _ body: () throws -> [String], target: URL) throws {
             do {
                 let files = try body()
@@ -51,6 +52,9 @@ struct ExportCommand: ParsableCommand {
             } catch let error as ExportError {
                 Terminal.error("error: \(error.description)")
                 throw ExitCode(1)
+            } catch let refused as ServingBinary.Refused {
+                Terminal.error(refused.description)
+                throw ExitCode(2)
             }
         }
     }
@@ -86,6 +90,9 @@ struct ExportCommand: ParsableCommand {
             abstract: "Write the online half as a serving bundle for `splitbook serve`, with OpenAPI, Dockerfile and Deployment.",
             discussion: """
             The bundle records the artifact versions the notebook's last run validated, so run the notebook first.
+            Its image runs a static Linux splitbook: this executable when it is one (the release build
+            `swift build -c release --static-swift-stdlib -Xswiftc -static-executable -Xlinker -no-pie`),
+            else the one given with --binary; anything else is refused here (exit 2), not at `docker build`.
 
             Example:
               splitbook run notebooks/rag_assistant.yaml
@@ -96,7 +103,8 @@ struct ExportCommand: ParsableCommand {
 
         @OptionGroup var common: Common
 
-        @Option(help: ArgumentHelp("A Linux splitbook executable to copy into the bundle's bin/ for its image.", valueName: "path"))
+        @Option(help: ArgumentHelp("A static Linux splitbook executable to copy into the bundle's bin/ for its image "
+                                   + "(default: this one, which must then be a static Linux build).", valueName: "path"))
         var binary: String?
 
         func run() throws {

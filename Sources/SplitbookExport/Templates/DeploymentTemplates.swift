@@ -3,8 +3,8 @@ extension DeploymentManifests {
 
     static let offlineDockerfileTemplate = TextTemplate("Dockerfile (offline)", #"""
     # The offline half of notebook '{{notebook}}': a batch job (see README.md).
-    #   docker build -t {{dns}}-offline .
-    #   docker run --rm -v "$PWD/registry:/registry" {{dns}}-offline
+    #   docker build -t {{dns}}-offline:TAG .      (TAG: the one cronjob.yaml names, see README.md)
+    #   docker run --rm -v "$PWD/registry:/registry" {{dns}}-offline:TAG
     {{> baseImage}}
     {{#hasEnvironments}}
     COPY requirements/ /tmp/requirements/
@@ -14,10 +14,12 @@ extension DeploymentManifests {
     RUN python3 -m venv {{path}} && {{path}}/bin/pip install --no-cache-dir --no-deps -r /tmp/{{pinsFile}}
     ENV {{variable}}={{path}}/bin/python
     {{/environments}}
-    RUN useradd --create-home --uid 10001 job && mkdir -p /registry /work && chown job /registry /work
+    # The job runs as {{uid}}:{{uid}}: numeric, so that Kubernetes can check runAsNonRoot without reading /etc/passwd.
+    RUN groupadd --gid {{uid}} job && useradd --create-home --uid {{uid}} --gid {{uid}} job \
+        && mkdir -p /registry /work && chown {{uid}}:{{uid}} /registry /work
     WORKDIR /job
-    COPY --chown=job . /job
-    USER job
+    COPY --chown={{uid}}:{{uid}} . /job
+    USER {{uid}}:{{uid}}
     ENV SPLITBOOK_REGISTRY=/registry SPLITBOOK_WORKDIR=/work
     VOLUME ["/registry"]
     ENTRYPOINT ["sh", "/job/run.sh"]
@@ -26,23 +28,25 @@ extension DeploymentManifests {
 
     static let onlineDockerfileTemplate = TextTemplate("Dockerfile (online)", #"""
     # The online half of notebook '{{notebook}}': a serving bundle run by `splitbook serve` (see README.md).
-    # bin/splitbook must be a Linux build of splitbook (`splitbook export online --binary PATH` puts it there).
-    #   docker build -t {{dns}}-online .
-    #   docker run --rm -p {{port}}:{{port}} -v "$PWD/registry:/registry:ro" {{dns}}-online
+    # bin/splitbook is a static Linux build of splitbook (checked by `splitbook export online`).
+    #   docker build -t {{dns}}-online:TAG .      (TAG: the one deployment.yaml names, see README.md)
+    #   docker run --rm -p {{port}}:{{port}} -v "$PWD/registry:/registry:ro" {{dns}}-online:TAG
     {{> baseImage}}
-    RUN useradd --create-home --uid 10001 app
-    COPY --chown=app . /srv/bundle
+    # The server runs as {{uid}}:{{uid}}: numeric, so that Kubernetes can check runAsNonRoot without reading /etc/passwd.
+    RUN groupadd --gid {{uid}} app && useradd --create-home --uid {{uid}} --gid {{uid}} app
+    COPY --chown={{uid}}:{{uid}} . /srv/bundle
     RUN install -m 0755 /srv/bundle/bin/splitbook /usr/local/bin/splitbook
     {{#hasEnvironments}}
     # The cells' packages, exactly as notebook.lock pins them, built now so that the service starts without a network.
     ENV SPLITBOOK_ENVS=/opt/splitbook/envs SPLITBOOK_INSTALLER=pip
     RUN splitbook lock /srv/bundle/notebook.yaml --locked --build --outputs /tmp/splitbook-build && rm -rf /tmp/splitbook-build
     {{/hasEnvironments}}
-    USER app
+    USER {{uid}}:{{uid}}
     WORKDIR /home/app
     ENV SPLITBOOK_REGISTRY=/registry
     EXPOSE {{port}}
-    HEALTHCHECK --interval=10s --timeout=2s CMD python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{{port}}/healthz')"
+    # The image has no curl; its python3 asks /healthz (a status other than 200 raises, and the check fails).
+    HEALTHCHECK --interval=10s --timeout=2s CMD ["python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{{port}}/healthz')"]
     CMD ["splitbook", "serve", "/srv/bundle", "--host", "0.0.0.0", "--port", "{{port}}", "--outputs", "/tmp/splitbook"]
 
     """#, partials: ["baseImage": baseImagePartial])
@@ -51,6 +55,9 @@ extension DeploymentManifests {
     private static let baseImagePartial = #"""
     FROM {{from}}
     {{#installPython}}
+    # Swift's image has no python3. Its packages come from the distribution's archive, which keeps one version of each,
+    # so they are not pinned: a pinned version stops installing when the archive moves on.
+    # hadolint ignore=DL3008
     RUN apt-get update && apt-get install -y --no-install-recommends python3 python3-venv && rm -rf /var/lib/apt/lists/*
     {{/installPython}}
     {{#otherCommands}}
@@ -86,12 +93,16 @@ extension DeploymentManifests {
             spec:
               restartPolicy: Never
               securityContext:
-                runAsUser: 10001
-                fsGroup: 10001
+                {{> podSecurity}}
               containers:
                 - name: job
-                  image: {{name}}:latest
+                  image: {{image}}
+                  imagePullPolicy: IfNotPresent
                   command: [sh, /job/run.sh]
+                  securityContext:
+                    {{> containerSecurity}}
+                  resources:
+                    {{> jobResources}}
                   env:
                     - name: SPLITBOOK_REGISTRY
                       value: /registry
@@ -129,8 +140,7 @@ extension DeploymentManifests {
     spec:
       entrypoint: pipeline
       securityContext:
-        runAsUser: 10001
-        fsGroup: 10001
+        <%> podSecurity%>
       volumeClaimTemplates:
         - metadata:
             name: work
@@ -163,9 +173,14 @@ extension DeploymentManifests {
             parameters:
               - name: cell
           container:
-            image: <%name%>:latest
+            image: <%image%>
+            imagePullPolicy: IfNotPresent
             command: [sh, /job/run.sh]
             args: ["{{inputs.parameters.cell}}"]
+            securityContext:
+              <%> containerSecurity%>
+            resources:
+              <%> jobResources%>
             env:
               - name: SPLITBOOK_REGISTRY
                 value: /registry
@@ -206,10 +221,13 @@ extension DeploymentManifests {
             {{> labels}}
         spec:
           securityContext:
-            runAsUser: 10001
+            {{> podSecurity}}
           containers:
             - name: server
-              image: {{name}}:latest
+              image: {{image}}
+              imagePullPolicy: IfNotPresent
+              securityContext:
+                {{> containerSecurity}}
               ports:
                 - name: http
                   containerPort: {{port}}
@@ -230,6 +248,8 @@ extension DeploymentManifests {
                 requests:
                   cpu: 250m
                   memory: 256Mi
+                limits:
+                  memory: 1Gi
               volumeMounts:
                 - name: registry
                   mountPath: /registry
@@ -256,6 +276,28 @@ extension DeploymentManifests {
 
     """#, partials: manifestPartials)
 
+    static let registryClaimTemplate = TextTemplate("registry-pvc.yaml", #"""
+    # The registry volume of '{{notebook}}', the only thing its two halves share: the offline
+    # job writes it, the online Deployment reads it. Both exports carry this same claim; apply
+    # it once, before either half (applying it again changes nothing).
+    # ReadWriteMany, because the job and the service's pods may run on different nodes: the
+    # cluster's storage class must offer it (NFS, CephFS, EFS, Filestore, Azure Files). On a
+    # one-node cluster, ReadWriteOnce does.
+    apiVersion: v1
+    kind: PersistentVolumeClaim
+    metadata:
+      name: {{registry}}
+      labels:
+        app.kubernetes.io/name: {{registry}}
+        app.kubernetes.io/part-of: splitbook
+    spec:
+      accessModes: [ReadWriteMany]
+      resources:
+        requests:
+          storage: 1Gi
+
+    """#)
+
     /// Partials of the manifests. They are included indented, on a line of their own, and
     /// every line of theirs gets that indentation (so they hold plain lines, no sections).
     private static let manifestPartials = [
@@ -267,6 +309,32 @@ extension DeploymentManifests {
 
         """,
         // One param as a container's environment variable (inside a {{#params}} section).
+        // A pod's security context: the images' numeric user and group, and the volumes' group.
+        "podSecurity": """
+        runAsNonRoot: true
+        runAsUser: {{uid}}
+        runAsGroup: {{uid}}
+        fsGroup: {{uid}}
+        seccompProfile:
+          type: RuntimeDefault
+
+        """,
+        // A container's security context.
+        "containerSecurity": """
+        allowPrivilegeEscalation: false
+        capabilities:
+          drop: [ALL]
+
+        """,
+        // The resources of a job's container (the whole job, or one cell of it).
+        "jobResources": """
+        requests:
+          cpu: 500m
+          memory: 512Mi
+        limits:
+          memory: 2Gi
+
+        """,
         "paramEnv": """
         - name: PARAM_{{upperName}}
           value: {{value}}

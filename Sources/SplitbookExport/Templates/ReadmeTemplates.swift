@@ -56,20 +56,40 @@ extension ExportReadme {
     ## Run it in Docker
 
     ```sh
-    docker build -t {{dns}}-offline .
-    docker run --rm -v "$PWD/registry:/registry" {{dns}}-offline
+    docker build -t {{image}} .
+    docker run --rm -v "$PWD/registry:/registry" {{image}}
     ```
+
+    The image runs as user and group 10001 (numeric, as Kubernetes' `runAsNonRoot`
+    needs). Its tag is the first 12 hex digits of a digest of everything the image
+    holds (this directory but the manifests and this README, which `.dockerignore`
+    leaves out): an export with other content gets another tag.
 
     ## Run it on Kubernetes
 
+    - `registry-pvc.yaml`: the PersistentVolumeClaim `{{dns}}-registry`, the registry
+      volume. Apply it once, before either half: the online export carries the same claim.
     - `cronjob.yaml`: a CronJob running the whole job on the schedule `{{schedule}}`.
     - `workflow.yaml`: an Argo Workflow with one DAG task per cell, so independent
       cells run in parallel and a failed cell can be retried alone
       (`argo submit workflow.yaml`).
 
-    Both mount the PersistentVolumeClaim `{{dns}}-registry` at `/registry`; the online
-    Deployment mounts the same claim read-only. That volume is the whole interface
-    between the two halves.
+    Both mount the claim at `/registry`; the online Deployment mounts the same claim
+    read-only. That volume is the whole interface between the two halves.
+
+    ```sh
+    kubectl apply -f registry-pvc.yaml -f cronjob.yaml
+    ```
+
+    The manifests name the image `{{image}}` with `imagePullPolicy: IfNotPresent`:
+    build it on the cluster's nodes under that name, or push it to your registry
+    and name it there:
+
+    ```sh
+    docker tag {{image}} registry.example.com/team/{{image}}
+    docker push registry.example.com/team/{{image}}
+    sed -i 's|image: {{image}}|image: registry.example.com/team/{{image}}|' cronjob.yaml workflow.yaml
+    ```
 
     ## The registry it writes
 
@@ -145,21 +165,42 @@ extension ExportReadme {
 
     ## Run it in Docker
 
-    `bin/splitbook` must be a Linux build of splitbook (`swift build -c release
-    --static-swift-stdlib`, then copy `.build/release/splitbook`, or export with
-    `--binary PATH`).
+    `bin/splitbook` is a static Linux build of splitbook: `splitbook export online`
+    copies itself when it is one (`swift build -c release --static-swift-stdlib
+    -Xswiftc -static-executable -Xlinker -no-pie` makes one), or the file given with
+    `--binary PATH`, and refuses anything else.
 
     ```sh
-    docker build -t {{dns}}-online .
-    docker run --rm -p {{port}}:{{port}} -v "$PWD/registry:/registry:ro" {{dns}}-online
+    docker build -t {{image}} .
+    docker run --rm -p {{port}}:{{port}} -v "$PWD/registry:/registry:ro" {{image}}
     ```
+
+    The image runs as user and group 10001 (numeric, as Kubernetes' `runAsNonRoot`
+    needs). Its tag is the first 12 hex digits of a digest of everything the image
+    holds (this directory but the manifests and this README, which `.dockerignore`
+    leaves out): an export with other content gets another tag.
 
     ## Run it on Kubernetes
 
     `deployment.yaml` holds a Deployment (liveness probe `/healthz`, readiness probe
     `/readyz`, so a pod gets traffic only once its workers have loaded) and a Service.
-    It mounts the PersistentVolumeClaim `{{dns}}-registry` read-only: the offline
+    It mounts the PersistentVolumeClaim `{{dns}}-registry` (`registry-pvc.yaml`, the
+    same claim the offline export carries; apply it once) read-only: the offline
     CronJob writes that volume, this service only reads it.
+
+    ```sh
+    kubectl apply -f registry-pvc.yaml -f deployment.yaml
+    ```
+
+    The manifest names the image `{{image}}` with `imagePullPolicy: IfNotPresent`:
+    build it on the cluster's nodes under that name, or push it to your registry
+    and name it there:
+
+    ```sh
+    docker tag {{image}} registry.example.com/team/{{image}}
+    docker push registry.example.com/team/{{image}}
+    sed -i 's|image: {{image}}|image: registry.example.com/team/{{image}}|' deployment.yaml
+    ```
 
     """#)
 }
