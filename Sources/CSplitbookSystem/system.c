@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -13,6 +15,10 @@
 
 ssize_t splitbook_copy_file_range(int fd_in, int fd_out, size_t length) {
     return copy_file_range(fd_in, NULL, fd_out, NULL, length, 0);
+}
+
+int splitbook_clone(int fd_out, int fd_in) {
+    return ioctl(fd_out, FICLONE, fd_in);
 }
 
 int splitbook_exchange(const char *a, const char *b) {

@@ -101,7 +101,7 @@ struct ContentStoreTests {
         #expect((FileIdentity.of(object)?.mode ?? 0) & 0o777 == 0o444)
 
         let copy = dir.url.appendingPathComponent("workspace/model.bin").path
-        try store.materialize(item, to: copy)
+        try store.materialize(item, to: copy, stage: .workspace)
         // Root ignores permissions, so immutability must come from copies, not modes: edit the copy.
         try Data("tampered".utf8).write(to: URL(fileURLWithPath: copy))
         #expect(FileIdentity.of(copy)?.inode != FileIdentity.of(object)?.inode)
@@ -121,7 +121,7 @@ struct ContentStoreTests {
         #expect(item.kind == .tree)
         #expect(item.digest == original.digest)
         let restored = dir.url.appendingPathComponent("restored").path
-        try store.materialize(item, to: restored)
+        try store.materialize(item, to: restored, stage: .workspace)
         #expect(try Tree.scan(restored, hasher: FileHasher(memoURL: nil)) == original)
         #expect(FileIdentity.of(restored + "/bin/run.sh")?.isExecutable == true)
     }

@@ -69,6 +69,13 @@ public struct Report: Decodable, Sendable {
         public let stdout: String?
         public let stderr: String?
     }
+    /// Bytes read, written and cloned, by stage (`hash`, `placement`, `workspace`, `check`, ...).
+    public struct IOCount: Decodable, Sendable {
+        public let read: Int64
+        public let written: Int64
+        public let cloned: Int64
+    }
     public let runID: String
     public let cells: [Cell]
+    public let io: [String: IOCount]?
 }

@@ -7,6 +7,11 @@
 /// Returns bytes copied, 0 at end of input, -1 with errno set.
 ssize_t splitbook_copy_file_range(int fd_in, int fd_out, size_t length);
 
+/// Makes `fd_out` share all of `fd_in`'s blocks (the FICLONE ioctl: a
+/// reflink on XFS and btrfs, copy-on-write). Returns 0, or -1 with errno set
+/// (EOPNOTSUPP, EXDEV or EINVAL where the file system cannot).
+int splitbook_clone(int fd_out, int fd_in);
+
 /// Atomically swaps two paths (renameat2 with RENAME_EXCHANGE); both must exist.
 /// Returns 0, or -1 with errno set (EINVAL where the file system cannot).
 int splitbook_exchange(const char *a, const char *b);

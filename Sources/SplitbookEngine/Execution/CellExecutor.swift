@@ -110,7 +110,7 @@ public struct CellExecutor: Sendable {
         }
 
         // 1. The cell's world: its inputs and nothing else.
-        let placed: [PlacedInput]
+        var placed: PlacedInputs
         var scriptIdentity: FileIdentity?
         do {
             placed = try prepare(job, base: base, work: work)
@@ -127,6 +127,7 @@ public struct CellExecutor: Sendable {
                 return fail("cannot build the Python environment of cell '\(id)': \(error)", interrupted: ProcessGroups.shared.isInterrupted)
             }
         }
+        placed.settle()
         let follower = job.liveOutput.map { LogFollower(stdout: base + "/stdout", stderr: base + "/stderr", mask: mask, emit: $0) }
         follower?.start()
         let termination = Subprocess.run(Subprocess.Request(
@@ -153,19 +154,9 @@ public struct CellExecutor: Sendable {
         }
 
         // 3. Check what it did.
-        // File times tick coarsely: an edit in the tick the input was placed
-        // in, keeping its size, leaves the identity as it was. So inputs
-        // placed within the racy window of now are hashed regardless.
-        let racy = FileHasher.now() - FileHasher.defaultRacyWindowNanos
-        for input in placed where FileIdentity.of(input.path) != input.identity || (input.identity?.ctimeNanos ?? 0) > racy {
-            let now: Digest? = input.isTree
-                ? (try? Tree.scan(input.path, hasher: FileHasher(memoURL: nil)).digest)
-                : (try? FileHasher.hashFile(input.path))
-            if now != input.digest {
-                let rel = String(input.path.dropFirst(work.count + 1))
-                return fail("cell '\(id)' modified its input '\(rel)' in place; inputs are read-only: write a new output instead",
-                            stdout: stdout, stderr: stderr, keep: true)
-            }
+        if let rel = placed.firstModified(work: work, io: workspace.store.io) {
+            return fail("cell '\(id)' modified its input '\(rel)' in place; inputs are read-only: write a new output instead",
+                        stdout: stdout, stderr: stderr, keep: true)
         }
         for output in job.cell.outputs where FileIdentity.of(work + "/" + output.value.rawValue) == nil {
             return fail("cell '\(id)' exited 0 but did not write its declared output '\(output.value)'",
@@ -175,7 +166,7 @@ public struct CellExecutor: Sendable {
             "cell '\(id)' wrote '\($0)', which is not a declared output; it was not kept (add it to 'outputs' to keep it)"
         }
 
-        for input in placed where !input.isTree { reusable[input.path] = input.identity }
+        reusable = placed.untouchedFiles
         if let script = scriptIdentity, FileIdentity.of(scriptPath(base, job)) == script { reusable[scriptPath(base, job)] = script }
 
         // 4. Keep the results.
@@ -191,7 +182,7 @@ public struct CellExecutor: Sendable {
             for name in FileTree.names(in: displayDir)?.sorted() ?? [] {
                 let path = displayDir + "/" + name
                 guard FileIdentity.of(path)?.kind == .file else { continue }
-                let digest = try FileHasher.hashFile(path)
+                let digest = try FileHasher.hashFile(path, io: workspace.store.io)
                 try workspace.store.putFile(path, digest: digest, move: true)
                 display.append(DisplayItem(name: name, digest: digest))
             }
@@ -217,33 +208,31 @@ public struct CellExecutor: Sendable {
         return .succeeded(entry)
     }
 
-    /// An input as placed in a cell directory, to check afterwards that the cell left it alone.
-    struct PlacedInput {
-        var path: String
-        var identity: FileIdentity?
-        var digest: Digest
-        var isTree: Bool
-    }
-
     /// Makes the empty `work` (see `makeScratch`) hold exactly the job's
     /// inputs, and writes the script, the params file and (for Python) the
     /// helper module beside it under `base`.
-    func prepare(_ job: CellJob, base: String, work: String) throws -> [PlacedInput] {
-        var placed: [PlacedInput] = []
+    func prepare(_ job: CellJob, base: String, work: String) throws -> PlacedInputs {
+        var placed = PlacedInputs()
+        let store = workspace.store
         for (path, source) in job.inputs {
             let target = work + "/" + path.rawValue
             switch source {
             case .stored(let item):
-                try workspace.store.materialize(item, to: target)
-                placed.append(PlacedInput(path: target, identity: FileIdentity.of(target), digest: item.digest, isTree: item.kind == .tree))
+                try store.materialize(item, to: target, stage: .placement)
+                placed.add(path: target, digest: item.digest, isTree: item.kind == .tree)
             case .source(let origin, let digest):
                 try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
                 let isTree = FileIdentity.of(origin)?.kind == .directory
-                if isTree { try FileCopy.copyTree(from: origin, to: target) } else {
+                if isTree { try FileCopy.copyTree(from: origin, to: target, io: store.io, stage: .placement) } else {
                     try FileCopy.copy(from: origin, to: target, permissions: FileIdentity.of(origin)?.isExecutable == true ? 0o755 : 0o644,
-                                      spares: workspace.store.spares)
+                                      spares: store.spares, io: store.io, stage: .placement)
                 }
-                placed.append(PlacedInput(path: target, identity: FileIdentity.of(target), digest: digest, isTree: isTree))
+                // The key was computed from the file as it was then; a copy of anything else must not run under it.
+                let now = isTree ? try Tree.scan(origin, hasher: workspace.hasher).digest : try workspace.hasher.digest(ofFile: origin)
+                guard now == digest else {
+                    throw FileSystemError("place", origin, reason: "it changed while the run was using it; run again")
+                }
+                placed.add(path: target, digest: digest, isTree: isTree)
             }
         }
         // The scratch area is private to this run, so plain writes suffice (no staging and rename).
@@ -324,26 +313,6 @@ public struct CellExecutor: Sendable {
 
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
-    }
-}
-
-extension FileCopy {
-    /// Copies a directory tree (files, executable bits, empty directories; symbolic links are copied as links).
-    static func copyTree(from source: String, to target: String) throws(FileSystemError) {
-        try AtomicFile.makeDirectory(target)
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: source) } catch { throw FileSystemError("list", source, code: EIO) }
-        for name in names {
-            let from = source + "/" + name, to = target + "/" + name
-            guard let identity = FileIdentity.of(from) else { continue }
-            switch identity.kind {
-            case .directory: try copyTree(from: from, to: to)
-            case .file: try copy(from: from, to: to, permissions: identity.isExecutable ? 0o755 : 0o644)
-            case .symlink:
-                if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: from) { symlink(destination, to) }
-            case .other: continue
-            }
-        }
     }
 }
 

@@ -143,7 +143,7 @@ public final class ArtifactRegistry: @unchecked Sendable {
             let version = (existing.last ?? 0) + 1
             let staging = root.appendingPathComponent(".tmp/\(name)-\(version)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
             try AtomicFile.makeDirectory(staging.path)
-            try store.materialize(item, to: staging.appendingPathComponent("content").path)
+            try store.materialize(item, to: staging.appendingPathComponent("content").path, stage: .publish)
             var record = lineage
             record.artifact = name.rawValue
             record.version = version

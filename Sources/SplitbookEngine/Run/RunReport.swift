@@ -58,6 +58,8 @@ public struct RunReport: Codable, Sendable {
     public var cells: [CellResult]
     /// The sweep this run was a point of (`run --sweep`).
     public var sweep: String?
+    /// Bytes this run read, wrote and cloned, by `IOStage` name (stages with none left out).
+    public var io: [String: IOCounters.Count]?
 
     /// The record as JSON, written by hand (this runs on every run, even a
     /// no-op one, where `JSONEncoder` would cost more than the rest of it).
@@ -103,6 +105,16 @@ public struct RunReport: Codable, Sendable {
         w.endArray()
         w.key("duration")
         if placeholders { w.raw("@DURATION@") } else { w.double(duration) }
+        if !placeholders, let io, !io.isEmpty {  // a replayed no-op moved nothing
+            w.key("io"); w.beginObject()
+            for stage in io.keys.sorted() {
+                let c = io[stage]!
+                w.key(stage); w.beginObject()
+                w.key("cloned"); w.int(Int(c.cloned)); w.key("read"); w.int(Int(c.read)); w.key("written"); w.int(Int(c.written))
+                w.endObject()
+            }
+            w.endObject()
+        }
         w.string("notebook", notebook)
         w.string("notebookPath", notebookPath)
         w.stringMap("params", params)

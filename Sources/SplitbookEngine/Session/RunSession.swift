@@ -105,8 +105,25 @@ final class RunSession {
             default: current = nil
             }
             if current != item.digest {
-                try workspace.store.materialize(item, to: target)
+                try workspace.store.materialize(item, to: target, stage: .workspace)
                 workspace.hasher.forget(under: target)
+                rememberCopy(item, at: target)
+            }
+        }
+    }
+
+    /// This run knows what it just wrote to the workspace, so the next need
+    /// not read it again to know (see `FileHasher.remember`; an edit within
+    /// the same clock tick as the write, keeping the size, would go unseen
+    /// there, and costs only a stale browsable copy: cells and the store
+    /// never read the workspace).
+    private func rememberCopy(_ item: StoredItem, at target: String) {
+        switch item.kind {
+        case .file:
+            workspace.hasher.remember(target, digest: item.digest)
+        case .tree:
+            for case .file(let rel, let digest, _) in workspace.store.tree(item.digest)?.entries ?? [] {
+                workspace.hasher.remember(target + "/" + rel, digest: digest)
             }
         }
     }
@@ -139,6 +156,7 @@ final class RunSession {
         var report = RunReport(runID: runID, notebook: notebook.name, notebookPath: file.source.path, startedAt: started,
                                duration: Date().timeIntervalSince(started), params: params.mapValues(\.canonicalJSON), cells: cells)
         report.sweep = sweep
+        report.io = Dictionary(uniqueKeysWithValues: workspace.store.io.snapshot().filter { !$0.value.isZero }.map { ($0.key.rawValue, $0.value) })
         try? workspace.hasher.save()
         workspace.store.saveLedger()
         try? interpreters.save()

@@ -20,7 +20,9 @@ import Foundation
 /// it aside (`quarantine`, into `damaged/`) and rerun the cell that made it,
 /// and storing the same content again replaces it.
 /// Nothing ever hands out a hard link to an object: cells and the workspace
-/// get copies, so no cell and no user edit can change a stored object.
+/// get copies (reflinks where the file system has them, which are copies
+/// too: a write to one leaves the object alone), so no cell and no user edit
+/// can change a stored object.
 public final class ContentStore: Sendable {
     public let root: URL
     private let objects: String
@@ -31,13 +33,15 @@ public final class ContentStore: Sendable {
     let ledger: FileHasher
     /// Files to reuse for copies and scratch files (never for objects: see `SparePool`).
     public let spares: SparePool
+    /// Bytes moved through this store, by stage (a run reports its share).
+    public let io = IOCounters()
 
     public init(root: URL) throws(FileSystemError) {
         self.root = root
         self.objects = root.appendingPathComponent("objects").path
         self.tmp = root.appendingPathComponent("tmp").path
         self.damagedDirectory = root.appendingPathComponent("damaged").path
-        self.ledger = FileHasher(memoURL: root.appendingPathComponent("objects.v1"))
+        self.ledger = FileHasher(memoURL: root.appendingPathComponent("objects.v1"), io: io, stage: .verify)
         self.spares = SparePool(directory: root.appendingPathComponent("spare").path)
         try AtomicFile.makeDirectory(objects)
         try AtomicFile.makeDirectory(tmp)
@@ -114,7 +118,7 @@ public final class ContentStore: Sendable {
             staged = path
         } else {
             staged = scratchPath("object")
-            try FileCopy.copy(from: path, to: staged, permissions: 0o444)
+            try FileCopy.copy(from: path, to: staged, permissions: 0o444, io: io, stage: .store)
         }
         chmod(staged, 0o444)
         guard rename(staged, target) == 0 else {
@@ -167,18 +171,20 @@ public final class ContentStore: Sendable {
     }
 
     /// Writes a fresh, writable copy of a stored item to `path`, replacing
-    /// what is there. Each file goes over the regular file already at its
-    /// path or over a spare (see `FileWriter`), so no inode need be created.
-    /// Every object is checked first: a missing or damaged one is an error,
-    /// never a restore.
-    public func materialize(_ item: StoredItem, to path: String) throws(FileSystemError) {
+    /// what is there: a reflink where the file system has them (see
+    /// `FileCopy`), counted under `stage`. Each file goes over the regular
+    /// file already at its path or over a spare (see `FileWriter`), so no
+    /// inode need be created. Every object is checked first: a missing or
+    /// damaged one is an error, never a restore.
+    public func materialize(_ item: StoredItem, to path: String, stage: IOStage) throws(FileSystemError) {
         if let problem = problems(in: item).first {
             throw FileSystemError("restore", path, reason: "its stored object \(problem.digest.hex.prefix(12)) is \(problem.state)")
         }
         switch item.kind {
         case .file:
             try AtomicFile.makeDirectory((path as NSString).deletingLastPathComponent)
-            try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644, spares: spares)
+            try FileCopy.copy(from: self.path(of: item.digest), to: path, permissions: item.executable ? 0o755 : 0o644, spares: spares,
+                              io: io, stage: stage)
         case .tree:
             guard let tree = tree(item.digest) else { throw FileSystemError("read the tree object for", path, code: EIO) }
             FileTree.remove(path)
@@ -188,7 +194,8 @@ public final class ContentStore: Sendable {
                 case .file(let rel, let digest, let executable):
                     let target = path + "/" + rel
                     try AtomicFile.makeDirectory((target as NSString).deletingLastPathComponent)
-                    try FileCopy.copy(from: self.path(of: digest), to: target, permissions: executable ? 0o755 : 0o644, spares: spares)
+                    try FileCopy.copy(from: self.path(of: digest), to: target, permissions: executable ? 0o755 : 0o644, spares: spares,
+                                      io: io, stage: stage)
                 case .emptyDirectory(let rel):
                     try AtomicFile.makeDirectory(path + "/" + rel)
                 case .symlink:
@@ -234,42 +241,5 @@ public struct StoredItem: Hashable, Sendable, Codable {
         self.digest = digest
         self.executable = executable
         self.size = size
-    }
-}
-
-/// Fast file copies (`copy_file_range`, falling back to read/write) over
-/// whatever regular file is at the target (see `FileWriter`).
-enum FileCopy {
-    static func copy(from source: String, to target: String, permissions: mode_t, spares: SparePool? = nil) throws(FileSystemError) {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw FileSystemError("read", source) }
-        defer { close(input) }
-        let output = try FileWriter.open(target, permissions: permissions, spares: spares)
-        defer { close(output) }
-        var total = 0
-        while true {
-            let n = splitbook_copy_file_range(input, output, 1 << 30)
-            if n > 0 { total += n; continue }
-            if n == 0 { return try FileWriter.finish(output, length: total, path: target) }
-            if errno == EINTR { continue }
-            if errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP { break }
-            throw FileSystemError("copy to", target)
-        }
-        // Fallback: plain read/write.
-        let size = 1 << 20
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(input, buffer, size)
-            if n < 0 { if errno == EINTR { continue }; throw FileSystemError("read", source) }
-            if n == 0 { return try FileWriter.finish(output, length: total, path: target) }
-            var offset = 0
-            while offset < n {
-                let w = write(output, buffer + offset, n - offset)
-                if w < 0 { if errno == EINTR { continue }; throw FileSystemError("write", target) }
-                offset += w
-            }
-            total += n
-        }
     }
 }

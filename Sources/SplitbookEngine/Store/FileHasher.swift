@@ -37,10 +37,16 @@ public final class FileHasher: @unchecked Sendable {
     /// A hasher whose memo is read from (and saved to) `memoURL` when first
     /// needed; nil keeps it in memory only.
     /// Tests change `racyWindowNanos` to stay independent of the machine's load.
-    public init(memoURL: URL?, racyWindowNanos: Int64 = FileHasher.defaultRacyWindowNanos) {
+    /// Bytes hashed are counted in `io` under `stage`.
+    public init(memoURL: URL?, racyWindowNanos: Int64 = FileHasher.defaultRacyWindowNanos, io: IOCounters? = nil, stage: IOStage = .hash) {
         self.memoURL = memoURL
         self.racyWindowNanos = racyWindowNanos
+        self.io = io
+        self.stage = stage
     }
+
+    private let io: IOCounters?
+    private let stage: IOStage
 
     /// Reads the memo file the first time it is needed (call with the lock held).
     private func loadIfNeeded() {
@@ -97,7 +103,7 @@ public final class FileHasher: @unchecked Sendable {
             return cached.digest
         }
         let hashedAt = Self.now()
-        let digest = try Self.hashFile(path)
+        let digest = try Self.hashFile(path, io: io, stage: stage)
         lock.withLock {
             loadIfNeeded()
             bytesHashed += identity.size
@@ -157,13 +163,14 @@ public final class FileHasher: @unchecked Sendable {
     /// 64 MiB and more a chunked SHA-256 (see `Digest.chunked`) computed on
     /// all cores, because one core's SHA-256 (about 1.4 GB/s here) is slower
     /// than the disk cache can deliver.
-    static func hashFile(_ path: String) throws(FileSystemError) -> Digest {
+    static func hashFile(_ path: String, io: IOCounters? = nil, stage: IOStage = .hash) throws(FileSystemError) -> Digest {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSystemError("read", path) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw FileSystemError("read", path) }
         let size = Int64(st.st_size)
+        io?.add(stage, read: size)
         if size >= chunkedThreshold {
             let count = Int((size + chunkSize - 1) / chunkSize)
             let digests = UnsafeMutableBufferPointer<SHA256.Digest?>.allocate(capacity: count)

@@ -28,7 +28,7 @@ public final class Workspace: @unchecked Sendable {
         self.meta = root.appendingPathComponent(".splitbook")
         try AtomicFile.makeDirectory(meta.path)
         self.store = try ContentStore(root: meta)
-        self.hasher = FileHasher(memoURL: meta.appendingPathComponent("hashes.v1"))
+        self.hasher = FileHasher(memoURL: meta.appendingPathComponent("hashes.v1"), io: store.io, stage: .hash)
     }
 
     /// Where notebook `name`'s latest outputs are browsable.
