@@ -77,6 +77,30 @@ struct ExportLintTests {
                 "both halves carry the same claim")
     }
 
+    /// Swift's base image with python3 installed from the distribution: its one ignored rule is DL3008
+    /// (unpinned apt packages), with the reason beside it.
+    @Test func aSwiftJobsImagePassesHadolint() throws {
+        let p = try Project("""
+            cells:
+              - id: count
+                lang: swift
+                outputs: [n.txt]
+                code: print("3")
+              - id: copy
+                lang: python
+                inputs: [n.txt]
+                outputs: [m.txt]
+                code: open("m.txt", "w").write(open("n.txt").read())
+            """)
+        defer { p.remove() }
+        #expect(try p.splitbook(["export", "offline", p.notebook, "-o", "job"]).status == 0)
+        let dockerfile = p.read("job/Dockerfile") ?? ""
+        #expect(dockerfile.contains("FROM swift:") && dockerfile.contains("apt-get install -y --no-install-recommends python3"))
+        #expect(dockerfile.components(separatedBy: "# hadolint ignore=").count == 2, "one ignored rule")
+        let lint = try hadolint(p.url.appendingPathComponent("job/Dockerfile"))
+        #expect(lint.status == 0 && lint.stdout.isEmpty, "hadolint job/Dockerfile:\n\(lint.stdout)\(lint.stderr)\n\(dockerfile)")
+    }
+
     /// The tag is a digest of what the image holds: the same export, the same tag; another param default, another tag.
     @Test func theImageTagNamesTheImagesContent() throws {
         let notebook = { (n: Int) in """
