@@ -22,7 +22,7 @@ public struct IpynbReport {
         /// The Python version the lock was resolved with.
         var lockedPython: String?
 
-        /// `notebookPath` as the run recorded it (resolved against the current directory), and `registry`.
+        /// The notebook at `notebookPath` (relative to the current directory, or absolute) and the registry at `registry`.
         public init(notebookPath: String, registry: URL) {
             let notebook = URL(fileURLWithPath: notebookPath).standardizedFileURL
             notebookDirectory = notebook.deletingLastPathComponent()
@@ -37,13 +37,9 @@ public struct IpynbReport {
     public let document: RunDocument
     public let origin: Origin
 
-    /// With no `origin`: the run's notebook path and the registry `splitbook` uses, both seen from the current directory.
-    public init(document: RunDocument, origin: Origin? = nil) {
+    public init(document: RunDocument, origin: Origin) {
         self.document = document
-        self.origin = origin ?? Origin(
-            notebookPath: document.run.notebookPath,
-            registry: ArtifactRegistry.location(flag: nil, outputs: URL(fileURLWithPath: "outputs"),
-                                                environment: ProcessInfo.processInfo.environment))
+        self.origin = origin
     }
 
     public var json: String { notebook.prettyJSON(indent: " ") + "\n" }

@@ -176,10 +176,10 @@ struct IpynbExportTests {
         if name == "intro" { #expect(parameterised.cell("numbers")?.stdout == "wrote 50 numbers\n") }
     }
 
-    /// A notebook whose cells read a source file, params of three types, the notebook's env, each other's
-    /// outputs, and an artifact another notebook published into the workspace registry.
+    /// A notebook whose cells read a source file, params of four types (one named like a Python keyword),
+    /// the notebook's env, each other's outputs, and an artifact another notebook published.
     static let wiring = """
-        params: {greeting: hello, factor: 1.5, tags: [a, b]}
+        params: {greeting: hello, factor: 1.5, tags: [a, b], lambda: "it's \\"q\\""}
         env: {MARK: marked}
         cells:
           - id: make
@@ -191,7 +191,7 @@ struct IpynbExportTests {
               words = open("data/words.txt").read().split()
               os.makedirs("out")
               json.dump(words, open("out/words.json", "w"))
-              print(os.environ["PARAM_GREETING"], os.environ["PARAM_FACTOR"], os.environ["PARAM_TAGS"], os.environ["MARK"])
+              print(os.environ["PARAM_GREETING"], os.environ["PARAM_FACTOR"], os.environ["PARAM_TAGS"], os.environ["PARAM_LAMBDA"], os.environ["MARK"])
               print(os.environ["SPLITBOOK_NOTEBOOK"], os.environ["SPLITBOOK_CELL"], json.dumps(splitbook.params, sort_keys=True))
               splitbook.metric("words", len(words))
           - id: shell
@@ -223,9 +223,10 @@ struct IpynbExportTests {
             """
         let p = try Project(Self.wiring, files: ["data/words.txt": "b c\n", "lexicon.yaml": lexicon])
         defer { p.remove() }
-        #expect(try p.splitbook(["run", "notebooks/lexicon.yaml"]).status == 0)
-        #expect(try p.splitbook(["run", p.notebook]).status == 0)
-        #expect(try p.splitbook(["export", "ipynb", p.notebook, "-o", "alone/nb.ipynb"]).status == 0)
+        // A registry of their own: the export records the one it was given.
+        for arguments in [["run", "notebooks/lexicon.yaml"], ["run", p.notebook], ["export", "ipynb", p.notebook, "-o", "alone/nb.ipynb"]] {
+            #expect(try p.splitbook(arguments + ["--registry", "shared-registry"]).status == 0)
+        }
         let notebook = p.url.appendingPathComponent("alone/nb.ipynb"), output = p.url.appendingPathComponent("run.ipynb")
         let tmp = p.url.appendingPathComponent("kernel-tmp")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
@@ -234,13 +235,21 @@ struct IpynbExportTests {
         let ran = try kernel.nbclient(notebook, output: output)
         #expect(ran.status == 0, "\(ran.stdout)\(ran.stderr)")
         let record = try NotebookOutputs(notebook), executed = try NotebookOutputs(output)
-        #expect(executed.cell("make")?.stdout == "hello 1.5 [\"a\",\"b\"] marked\nnb make {\"factor\": 1.5, \"greeting\": \"hello\", \"tags\": [\"a\", \"b\"]}\n")
+        #expect(executed.cell("make")?.stdout == #"""
+            hello 1.5 ["a","b"] it's "q" marked
+            nb make {"factor": 1.5, "greeting": "hello", "lambda": "it's \"q\"", "tags": ["a", "b"]}
+
+            """#)
         #expect(executed.cell("shell")?.stdout == "[\"b\", \"c\"] seen by shell with factor 1.5, greeting ''\nout\n")
         #expect(executed.cell("serve")?.samples == [.array([.object(["word": .string("b")]), .object(["known": .bool(true)])])])
         for cell in record.splitbookCells {
             #expect(executed.cell(cell.id)?.stdout == cell.stdout)
             #expect(executed.cell(cell.id)?.samples == cell.samples)
         }
+        // The param named like a keyword is the variable `lambda_`, which papermill's -p sets.
+        let renamed = try kernel.papermill(notebook, output: output, params: [("lambda_", "changed")])
+        #expect(renamed.status == 0, "\(renamed.stdout)\(renamed.stderr)")
+        #expect(try NotebookOutputs(output).cell("make")?.stdout.hasPrefix(#"hello 1.5 ["a","b"] changed marked"#) == true)
 
         // The notebook's folder moves away: the cell that reads from it fails, saying what to set.
         try FileManager.default.moveItem(at: p.url.appendingPathComponent("notebooks"), to: p.url.appendingPathComponent("moved"))

@@ -121,10 +121,11 @@ struct ExportCommand: ParsableCommand {
     enum ReportFormat: String {
         case html, ipynb, md
 
-        func render(_ document: RunDocument) -> String {
+        /// `origin`: where the notebook and the registry are, which the .ipynb records for its cells.
+        func render(_ document: RunDocument, origin: IpynbReport.Origin) -> String {
             switch self {
             case .html: HTMLReport(document: document).html()
-            case .ipynb: IpynbReport(document: document).json
+            case .ipynb: IpynbReport(document: document, origin: origin).json
             case .md: MarkdownReport(document: document).text
             }
         }
@@ -139,7 +140,7 @@ struct ExportCommand: ParsableCommand {
             Terminal.error("error: \(error.description)")
             throw ExitCode(1)
         }
-        let text = format.render(document)
+        let text = format.render(document, origin: IpynbReport.Origin(notebookPath: file.source.path, registry: common.locations.registryURL))
         if common.output == "-" {
             FileHandle.standardOutput.write(Data(text.utf8))
             return
