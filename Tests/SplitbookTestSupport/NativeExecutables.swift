@@ -1,10 +1,11 @@
 import Foundation
 
-/// Small real Linux executables compiled with gcc, made once per test process
-/// in a temporary folder: a static one (what `export online --binary` accepts
-/// for the serving image, where a static splitbook would go) and a dynamically
-/// linked one (what it refuses). A missing gcc or static libc fails the test
-/// that asked.
+/// Small real Linux executables compiled with gcc: a static one (what
+/// `export online --binary` accepts for the serving image, where a static
+/// splitbook would go) and a dynamically linked one (what it refuses). Built
+/// once into `.build/test-native` (aside, then renamed into place, so that
+/// concurrent test processes never see half a build) and reused. A missing gcc
+/// or static libc fails the test that asked.
 public enum NativeExecutables {
     public struct BuildError: Error, CustomStringConvertible {
         public let description: String
@@ -29,25 +30,36 @@ public enum NativeExecutables {
     private static let built: Result<(staticELF: URL, dynamicELF: URL), BuildError> = Result { () throws(BuildError) in try build() }
 
     private static func build() throws(BuildError) -> (staticELF: URL, dynamicELF: URL) {
-        let dir: TemporaryDirectory
-        let source: URL
-        do {
-            dir = try TemporaryDirectory("splitbook-elf")
-            source = try dir.write("main.c", "int main(void) { return 0; }\n")
-        } catch {
-            throw BuildError(description: "cannot write the C source: \(error)")
+        let folder = Binary.packageRoot.appendingPathComponent(".build/test-native")
+        let built = (folder.appendingPathComponent("static"), folder.appendingPathComponent("dynamic"))
+        if FileManager.default.isExecutableFile(atPath: built.0.path), FileManager.default.isExecutableFile(atPath: built.1.path) {
+            return built
         }
-        func gcc(_ flags: [String], _ name: String) throws(BuildError) -> URL {
-            let output = dir.url.appendingPathComponent(name)
+        let staging = Binary.packageRoot.appendingPathComponent(".build/test-native.\(ProcessInfo.processInfo.processIdentifier)")
+        let source = staging.appendingPathComponent("main.c")
+        do {
+            try? FileManager.default.removeItem(at: staging)
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            try Data("int main(void) { return 0; }\n".utf8).write(to: source)
+        } catch {
+            throw BuildError(description: "cannot write the C source in \(staging.path): \(error)")
+        }
+        func gcc(_ flags: [String], _ name: String) throws(BuildError) {
             let result: Binary.Result
             do {
-                result = try Process.capture(URL(fileURLWithPath: "/usr/bin/env"), ["gcc"] + flags + ["-o", output.path, source.path])
+                result = try Process.capture(URL(fileURLWithPath: "/usr/bin/env"),
+                                             ["gcc"] + flags + ["-o", staging.appendingPathComponent(name).path, source.path])
             } catch {
                 throw BuildError(description: "cannot start gcc: \(error)")
             }
             guard result.status == 0 else { throw BuildError(description: "gcc \(flags.joined(separator: " ")) failed:\n\(result.stderr)") }
-            return output
         }
-        return (try gcc(["-static"], "static"), try gcc([], "dynamic"))
+        try gcc(["-static"], "static")
+        try gcc([], "dynamic")
+        if rename(staging.path, folder.path) != 0 {
+            try? FileManager.default.removeItem(at: staging)  // another process put its build in place first
+        }
+        guard FileManager.default.isExecutableFile(atPath: built.0.path) else { throw BuildError(description: "no executables in \(folder.path)") }
+        return built
     }
 }
