@@ -153,7 +153,8 @@ struct IpynbExportTests {
         #expect(papermill.status == 0, "\(papermill.stdout)\(papermill.stderr)")
 
         #expect(Self.listing(notebook.deletingLastPathComponent()) == before, "the kernel wrote beside the notebook")
-        #expect(files(under: tmp).isEmpty, "the cells' scratch folder outlives the kernel: \(files(under: tmp))")
+        let left = try FileManager.default.contentsOfDirectory(atPath: tmp.path)
+        #expect(left.isEmpty, "the cells' scratch folder outlives the kernel: \(left)")
 
         let record = try NotebookOutputs(notebook), overridden = try NotebookOutputs(p.url.appendingPathComponent("overridden.ipynb"))
         let executed = try NotebookOutputs(p.url.appendingPathComponent("nbclient.ipynb"))
