@@ -11,6 +11,9 @@ mkfs.xfs) it reports medians of:
   cold             a run from an empty workspace (make: from an empty out/):
                    wall time and bytes read (`rchar` of the whole process
                    tree, from /proc/self/io around the reaped child)
+  cold + sync      the same followed by `sync`, timed together: the data on
+                   disk, which a reflink needs before it can share blocks
+                   (make leaves its 1 GiB dirty in the page cache)
   first no-op      the run right after each cold run
   small no-op      the same notebook with a 1 KiB file, its first no-op after
                    its own cold run: what a no-op costs when data is small
@@ -85,7 +88,8 @@ def scenario(binary, root, size, runs):
     workload(big, size)
     workload(small, 1024)
     run = [binary, "run", "notebooks/nb.yaml"]
-    cold_sb, cold_mk, noop_sb, small_noop, read_sb, read_mk = [], [], [], [], [], []
+    cold_sb, cold_mk, noop_sb, small_noop, read_sb, read_mk, durable_sb, durable_mk = [], [], [], [], [], [], [], []
+    durable = lambda command: ["sh", "-c", '"$@" && sync', "sh"] + command
     stages = {}
     for i in range(runs + 1):  # the first round warms up and is dropped
         fresh(big, "outputs")
@@ -94,17 +98,23 @@ def scenario(binary, root, size, runs):
         n, _ = measured(run, big)
         fresh(big, "out")
         tm, rm = measured(["make", "-s"], big)
+        fresh(big, "outputs")
+        ds, _ = measured(durable(run), big)
+        fresh(big, "out")
+        dm, _ = measured(durable(["make", "-s"]), big)
         fresh(small, "outputs")
         measured(run, small)
         s, _ = measured(run, small)
         if i:
             cold_sb.append(t); read_sb.append(r); noop_sb.append(n)
             cold_mk.append(tm); read_mk.append(rm); small_noop.append(s)
+            durable_sb.append(ds); durable_mk.append(dm)
     fresh(big, "outputs", "out")
     med = statistics.median
     return {
         "cold ms": (med(cold_sb), med(cold_mk)),
         "cold GiB read": (med(read_sb) / 2**30, med(read_mk) / 2**30),
+        "cold + sync ms": (med(durable_sb), med(durable_mk)),
         "first no-op ms (vs small no-op)": (med(noop_sb), med(small_noop)),
     }, stages
 

@@ -21,6 +21,10 @@ int splitbook_clone(int fd_out, int fd_in) {
     return ioctl(fd_out, FICLONE, fd_in);
 }
 
+int splitbook_start_writeback(int fd) {
+    return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 int splitbook_exchange(const char *a, const char *b) {
     return renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
 }

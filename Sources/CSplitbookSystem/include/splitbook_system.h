@@ -12,6 +12,10 @@ ssize_t splitbook_copy_file_range(int fd_in, int fd_out, size_t length);
 /// (EOPNOTSUPP, EXDEV or EINVAL where the file system cannot).
 int splitbook_clone(int fd_out, int fd_in);
 
+/// Starts writing a file's dirty pages to disk and returns at once
+/// (sync_file_range with SYNC_FILE_RANGE_WRITE). Returns 0 or -1 with errno.
+int splitbook_start_writeback(int fd);
+
 /// Atomically swaps two paths (renameat2 with RENAME_EXCHANGE); both must exist.
 /// Returns 0, or -1 with errno set (EINVAL where the file system cannot).
 int splitbook_exchange(const char *a, const char *b);

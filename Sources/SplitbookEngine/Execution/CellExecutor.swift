@@ -173,6 +173,9 @@ public struct CellExecutor: Sendable {
         var outputs: [String: StoredItem] = [:]
         var display: [DisplayItem] = []
         var metrics: [String: Double] = [:]
+        if FileCopy.reflinksWork(scratch: workspace.store.scratchPath("probe")) {
+            for output in job.cell.outputs { FileCopy.startWriteback(work + "/" + output.value.rawValue) }
+        }
         do {
             for output in job.cell.outputs {
                 outputs[output.value.rawValue] = try workspace.store.put(work + "/" + output.value.rawValue, hasher: workspace.hasher, move: true)

@@ -52,6 +52,34 @@ public enum FileCopy {
         var target: UInt64
     }
 
+    /// Whether reflinks work within the file system that holds `scratch`
+    /// (two files made and removed there on first use per device).
+    static func reflinksWork(scratch: String) -> Bool {
+        var st = stat()
+        guard stat((scratch as NSString).deletingLastPathComponent, &st) == 0 else { return false }
+        let pair = DevicePair(source: UInt64(st.st_dev), target: UInt64(st.st_dev))
+        if let known = reflinks.withLock({ $0[pair] }) { return known }
+        let source = scratch + "-a", target = scratch + "-b"
+        defer { unlink(source); unlink(target) }
+        guard (try? FileWriter.write(Data([1]), to: source)) != nil else { return false }
+        try? copy(from: source, to: target, permissions: 0o600, stage: .placement)
+        return reflinks.withLock { $0[pair] } ?? false
+    }
+
+    /// Files at least this large are worth writing back early before a reflink (see `startWriteback`).
+    static let writebackThreshold: Int64 = 8 << 20
+
+    /// A reflink waits until the source's data is on disk. For a large file
+    /// about to be reflinked (a new output), this starts that write now, so
+    /// it proceeds while the file is hashed.
+    static func startWriteback(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, Int64(st.st_size) >= writebackThreshold { _ = splitbook_start_writeback(fd) }
+    }
+
     /// Makes `output` a reflink of `input` and returns the size shared, or nil where that is not possible.
     private static func clone(_ input: Int32, into output: Int32) -> Int64? {
         var a = stat(), b = stat()
