@@ -26,9 +26,9 @@ bundle:
 
 Medians of REPEAT repetitions (each sends all ROWS requests). The splitbook
 binary: --bin, else the release build of bench/run.py
-(.build-bench/x86_64-unknown-linux-gnu/release/splitbook) when it exists and
-knows `parity`, else .build/debug/splitbook; --build builds the release one
-first (bench/run.py's RELEASE command). The client shares the machine with
+(.build-bench/x86_64-unknown-linux-gnu/release/splitbook), built first when
+it is missing or predates parity, or with --build (bench/run.py's RELEASE
+command; `export online` needs a static executable). The client shares the machine with
 the server and its Python workers: on few cores, the HTTP numbers include
 the client's CPU.
 """
@@ -50,7 +50,6 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE_BIN = os.path.join(ROOT, ".build-bench", "x86_64-unknown-linux-gnu", "release", "splitbook")
-DEBUG_BIN = os.path.join(ROOT, ".build", "debug", "splitbook")
 TOLERANCE = 1.5e-4   # the notebook's: {/churn_probability: 1.5e-4}, everything else exact
 
 # An offline cell appended to the churn notebook: ROWS seeded synthetic
@@ -98,20 +97,16 @@ BENCH_CELL = '''
 
 
 def pick_binary(args):
+    """--bin, else the release build (built now with --build, or when missing or older than
+    parity): `export online` copies a static executable into the bundle, which a debug build is not."""
     if args.bin:
         return args.bin, "--bin"
-    if args.build:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import run  # bench/run.py: the release build
-        return run.build(), "release (built now)"
-    if os.path.exists(RELEASE_BIN):
-        schema = subprocess.run([RELEASE_BIN, "schema"], capture_output=True, text=True).stdout
-        if "parity" in schema:
-            return RELEASE_BIN, "release"
-        print(f"note: {RELEASE_BIN} predates parity (rebuild it with --build); using the debug build", flush=True)
-    if os.path.exists(DEBUG_BIN):
-        return DEBUG_BIN, "debug"
-    sys.exit("no splitbook binary: build one (swift build) or pass --bin")
+    fresh = os.path.exists(RELEASE_BIN) and "parity" in subprocess.run([RELEASE_BIN, "schema"], capture_output=True, text=True).stdout
+    if fresh and not args.build:
+        return RELEASE_BIN, "release"
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import run  # bench/run.py: the release build
+    return run.build(), "release (built now)"
 
 
 def snapshot(binary, work):
