@@ -38,7 +38,7 @@ public struct ComparisonPage {
         let best = table.best
         for (index, row) in table.rows.enumerated() {
             let id = HTMLText.escape(row.runID)
-            out += "<tr><td>" + (reports[row.runID].map { "<a href=\"\(HTMLText.escape($0))\">\(id)</a>" } ?? id) + "</td><td>\(row.status)</td>"
+            out += "<tr><td>" + (reports[row.runID].map { "<a href=\"\(HTMLText.escape($0))\">\(id)</a>" } ?? id) + "</td><td>\(HTMLText.escape(row.status))</td>"
             out += table.params.map { "<td>\(HTMLText.escape(Self.plain(row.params[$0])))</td>" }.joined()
             out += table.metrics.map { metric in
                 let value = row.metrics[metric].map(Self.number) ?? ""

@@ -52,7 +52,7 @@ public struct HTMLReport {
         out += "<section class=\"cells\">\n"
         for item in document.items {
             switch item {
-            case .markdown(let text): out += "<section class=\"cell markdown\">\(Self.markdown(text))</section>\n"
+            case .markdown(let text): out += "<section class=\"cell markdown\">\(HTMLSanitizer.clean(Self.markdown(text)))</section>\n"
             case .code(let code): out += cell(code)
             }
         }
@@ -147,10 +147,9 @@ public struct HTMLReport {
             if table.omitted > 0 { out += "<p class=\"hint\">\(table.omitted) more rows not shown</p>" }
             return out + "</figure>\n"
         case .markdown:
-            return "<figure class=\"display\">\(caption)<div class=\"md\">\(Self.markdown(file.text))</div></figure>\n"
+            return "<figure class=\"display\">\(caption)<div class=\"md\">\(HTMLSanitizer.clean(Self.markdown(file.text)))</div></figure>\n"
         case .html:
-            // Sandboxed: the cell's HTML can neither run scripts nor restyle the report.
-            return "<figure class=\"display\">\(caption)<iframe sandbox srcdoc=\"\(HTMLText.escape(file.text))\"></iframe></figure>\n"
+            return "<figure class=\"display\">\(caption)<div class=\"html\">\(HTMLSanitizer.clean(file.text))</div></figure>\n"
         case .json:
             let text = JSONValue.parseJSON(file.data)?.prettyJSON() ?? file.text
             return "<figure class=\"display\">\(caption)<pre>\(HTMLText.escape(text))</pre></figure>\n"
@@ -162,12 +161,12 @@ public struct HTMLReport {
     private func samples(_ set: RunDocument.SampleSet) -> String {
         var out = "<div class=\"samples\"><p class=\"hint\">Samples through <code>\(HTMLText.escape(set.chain.joined(separator: " → ")))</code>: "
         out += "p50 \(Self.number(set.p50)) ms, p95 \(Self.number(set.p95)) ms over \(set.repetitions) calls each after a warm-up.</p>"
-        out += "<table class=\"data\"><tr><th>request</th><th>response</th><th>p50 ms</th></tr>"
+        out += "<div class=\"scroll\"><table class=\"data\"><tr><th>request</th><th>response</th><th>p50 ms</th></tr>"
         for s in set.samples {
             out += "<tr><td><pre>\(HTMLText.escape(s.request.prettyJSON()))</pre></td><td><pre>\(HTMLText.escape(s.response.prettyJSON()))</pre></td>"
             out += "<td class=\"ms\">\(Self.number(s.p50))</td></tr>"
         }
-        return out + "</table></div>\n"
+        return out + "</table></div></div>\n"
     }
 
     static func markdown(_ text: String) -> String { MarkdownParser().html(from: text) }
@@ -201,10 +200,10 @@ public struct HTMLReport {
     pre{background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:8px 10px;overflow-x:auto;white-space:pre-wrap;word-break:break-word;margin:6px 0}
     pre.stdout{border-left:3px solid var(--ran)}pre.stderr{border-left:3px solid var(--failed)}
     .warning{color:#9a6700;background:rgba(191,135,0,.1);padding:4px 8px;border-radius:6px}
-    figure.display{margin:8px 0}figure img{max-width:100%;background:#fff;border-radius:4px}figcaption{color:var(--muted);font-size:.8em}
-    iframe{width:100%;height:320px;border:1px solid var(--line);border-radius:6px;background:#fff}
+    figure.display{margin:8px 0}img{max-width:100%}figure img{background:#fff;border-radius:4px}figcaption{color:var(--muted);font-size:.8em}
+    .display .html{border:1px solid var(--line);border-radius:6px;padding:8px 10px;background:var(--bg);overflow-x:auto}
     .samples pre{margin:0;border:0;padding:0;background:none}
-    table.data{font-size:13px}table.data td,table.data th{white-space:nowrap}.scroll.tall{max-height:420px;overflow:auto}
+    table.data{font-size:13px}table.data th{white-space:nowrap}.scroll.tall{max-height:420px;overflow:auto}
     details.source summary{cursor:pointer;color:var(--muted);font-size:.9em;margin:6px 0}
     """
 }
