@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOPosix
 import SplitbookEngine
 import SplitbookSpec
 
@@ -38,7 +39,10 @@ extension ServingApplication {
                 try ServingPlan.make(file: target.file, workspace: target.workspace, registry: target.registry,
                                      environment: target.environment, name: target.name)
             },
-            startChain: { try OnlineChain(jobs: $0, executor: executor, stderrPath: stderrPath, defaultTimeout: timeout) })
+            startChain: { jobs, onBatch in
+                try OnlineChain(jobs: jobs, executor: executor, stderrPath: stderrPath, defaultTimeout: timeout,
+                                eventLoop: MultiThreadedEventLoopGroup.singleton.next(), onBatch: onBatch)
+            })
     }
 }
 

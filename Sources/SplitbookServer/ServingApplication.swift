@@ -18,7 +18,8 @@ import SplitbookSpec
 ///
 /// Errors are `{"error": {"code": "...", "message": "..."}}`: 400 bad JSON, 404
 /// unknown endpoint, 413 body too large, 500 the cell raised or crashed, 503
-/// not ready or overloaded, 504 too slow.
+/// not ready, overloaded, or in flight on a worker replaced after another
+/// request's timeout (both with `Retry-After`), 504 too slow.
 public struct ServingApplication: Sendable {
     let state: ServingState
     let options: ServingOptions
@@ -28,7 +29,7 @@ public struct ServingApplication: Sendable {
     /// `makePlan` resolves what to serve (called at start and on every reload);
     /// `startChain` starts one running copy of an endpoint's chain.
     public init(options: ServingOptions, logger: Logger, makePlan: @escaping @Sendable () throws -> ServingPlan,
-                startChain: @escaping @Sendable ([CellJob]) throws -> OnlineChain) {
+                startChain: @escaping StartChain) {
         let state = ServingState(options: options, logger: logger, metrics: ServerMetrics(), makePlan: makePlan, startChain: startChain)
         self.state = state
         self.options = options
@@ -116,9 +117,10 @@ public struct ServingApplication: Sendable {
         } catch {
             return Self.error(.contentTooLarge, "body_too_large", "the request body is over the limit of \(options.maxBody) bytes")
         }
-        guard await state.isReady else { return Self.error(.serviceUnavailable, "not_ready", "not ready: workers are loading") }
         guard let (pool, schema) = await state.route(endpoint) else {
-            let names = await state.current?.plan.endpoints.map(\.name) ?? []
+            guard let names = await state.current?.plan.endpoints.map(\.name) else {
+                return Self.error(.serviceUnavailable, "not_ready", "not ready: workers are loading")
+            }
             return Self.error(.notFound, "unknown_endpoint", "no endpoint '\(endpoint)'; endpoints: \(names.joined(separator: ", "))")
         }
         guard let value = JSONValue.parseJSON(body.readableBytesView) else {
@@ -128,41 +130,44 @@ public struct ServingApplication: Sendable {
             return Self.error(.unprocessableContent, "invalid_request", "the request does not follow the endpoint's request_schema: \(failure)",
                               ["pointer": .string(failure.pointer)])
         }
-        let lane: Int
+        let lease: LanePool.Lease
         do {
-            lane = try await pool.acquire()
+            lease = try await pool.acquire()
         } catch {
-            return Self.error(.serviceUnavailable, "overloaded", "every worker is busy and the queue is full; retry later")
-        }
-        guard let chain = await pool.chain(lane) else {
-            await pool.release(lane, broken: true)
-            return Self.error(.serviceUnavailable, "overloaded", "a worker is restarting; retry")
+            return Self.retryLater(Self.error(.serviceUnavailable, "overloaded", "every worker is busy and the queue is full; retry later"))
         }
         // Each cell's own `timeout` bounds it; cells without one get the server's (`defaultTimeout` of the chain).
-        let result = (try? await ServingState.offload { chain.call(value) }) ?? .failure(.crashed(endpoint, "internal error"))
-        switch result {
+        switch await lease.chain.respond(value) {
         case .success(let response):
-            await pool.release(lane, broken: false)
+            pool.release(lease, broken: false)
             return Self.json(.ok, response)
         case .failure(let failure):
-            let id = logged(failure)
-            switch failure {
-            case .cell(let cell, let error):
-                await pool.release(lane, broken: false)
-                var details: [String: JSONValue] = ["type": .string(error.type), "id": .string(id)]
-                if options.debug, !error.traceback.isEmpty { details["traceback"] = .string(error.traceback) }
-                return Self.error(.internalServerError, "cell_error", "online cell '\(cell)' failed: \(error.type): \(error.message)",
-                                  details)
-            case .timeout:
-                await pool.release(lane, broken: true)
-                state.metrics.workerRestart(endpoint: endpoint)
-                return Self.error(.gatewayTimeout, "timeout", "\(failure)", ["id": .string(id)])
-            case .crashed:
-                await pool.release(lane, broken: true)
-                state.metrics.workerRestart(endpoint: endpoint)
-                return Self.error(.internalServerError, "worker_crashed", "\(failure); the worker is being restarted", ["id": .string(id)])
-            }
+            pool.release(lease, broken: failure.needsRestart)
+            return Self.failed(failure, id: logged(failure), debug: options.debug)
         }
+    }
+
+    /// The error response for a failed request; `id` names it in the log.
+    static func failed(_ failure: OnlineChain.Failure, id: String, debug: Bool) -> Response {
+        switch failure {
+        case .cell(let cell, let raised):
+            var details: [String: JSONValue] = ["type": .string(raised.type), "id": .string(id)]
+            if debug, !raised.traceback.isEmpty { details["traceback"] = .string(raised.traceback) }
+            return error(.internalServerError, "cell_error", "online cell '\(cell)' failed: \(raised.type): \(raised.message)", details)
+        case .timeout:
+            return error(.gatewayTimeout, "timeout", "\(failure)", ["id": .string(id)])
+        case .crashed:
+            return error(.internalServerError, "worker_crashed", "\(failure); the worker is being restarted", ["id": .string(id)])
+        case .replaced:
+            return retryLater(error(.serviceUnavailable, "worker_replaced", "\(failure); retry", ["id": .string(id)]))
+        }
+    }
+
+    /// `Retry-After: 1` on a 503 the client should simply retry.
+    static func retryLater(_ response: Response) -> Response {
+        var response = response
+        response.headers[.retryAfter] = "1"
+        return response
     }
 
     static func artifacts(_ plan: ServingPlan) -> JSONValue {

@@ -10,6 +10,10 @@ public struct ServingOptions: Sendable {
     public var maxBody = 1 << 20
     /// Seconds a request may take in a cell without a `timeout` of its own, before 504.
     public var timeout: Double = 30
+    /// Requests in flight at once on each running copy of an endpoint (raised
+    /// to a larger `max_batch` set by one of its cells); more wait in the queue.
+    /// The default is `max_batch`'s.
+    public var maxInflight = 32
     /// Requests that may wait for a busy endpoint before 503.
     public var queueLimit = 64
     /// Error bodies carry the cell's traceback (`serve --debug`, for local work only).

@@ -19,14 +19,14 @@ actor ServingState {
     private(set) var current: Generation?
     private(set) var loadError: String?
     private let makePlan: @Sendable () throws -> ServingPlan
-    private let startChain: @Sendable ([CellJob]) throws -> OnlineChain
+    private let startChain: StartChain
     private let options: ServingOptions
     private let logger: Logger
     let metrics: ServerMetrics
     private var reloading = false
 
     init(options: ServingOptions, logger: Logger, metrics: ServerMetrics, makePlan: @escaping @Sendable () throws -> ServingPlan,
-         startChain: @escaping @Sendable ([CellJob]) throws -> OnlineChain) {
+         startChain: @escaping StartChain) {
         self.options = options
         self.logger = logger
         self.metrics = metrics
@@ -59,8 +59,10 @@ actor ServingState {
             for endpoint in plan.endpoints {
                 let jobs = endpoint.chain
                 let start = startChain
+                let name = endpoint.name
+                let onBatch: @Sendable (Int) -> Void = { [metrics] in metrics.batch(endpoint: name, size: $0) }
                 let lanes = try await withThrowingTaskGroup(of: OnlineChain.self) { group in
-                    for _ in 0..<options.workers { group.addTask { try await Self.offload { try start(jobs) } } }
+                    for _ in 0..<options.workers { group.addTask { try await BlockingWork.run { try start(jobs, onBatch) } } }
                     var lanes: [OnlineChain] = []
                     for try await lane in group { lanes.append(lane) }
                     return lanes
@@ -73,8 +75,9 @@ actor ServingState {
                         throw error
                     }
                 }
-                pools[endpoint.name] = LanePool(endpoint: endpoint.name, lanes: lanes, queueLimit: options.queueLimit,
-                                                restart: { try start(jobs) })
+                pools[endpoint.name] = LanePool(endpoint: endpoint.name, lanes: lanes,
+                                                maxInflight: max(options.maxInflight, lanes[0].largestBatch), queueLimit: options.queueLimit,
+                                                restart: { try start(jobs, onBatch) }, restarted: { [metrics] in metrics.workerRestart(endpoint: name) })
             }
         } catch {
             for pool in pools.values { await pool.retire() }
@@ -101,7 +104,7 @@ actor ServingState {
     /// Replays the endpoint's parity rows through a lane of the new generation
     /// before it serves: a skewed generation never becomes ready (nor replaces one that is).
     private func check(_ parity: ParityCheck, endpoint: String, on lane: OnlineChain) async throws {
-        let outcome = try await Self.offload { parity.run { lane.call($0).mapError { $0 as any Error } } }
+        let outcome = try await BlockingWork.run { parity.run { lane.call($0).mapError { $0 as any Error } } }
         metrics.parity(endpoint: endpoint, outcome: outcome)
         guard outcome.passed else {
             logger.error("parity failed: this generation is not served", metadata: ["endpoint": "\(endpoint)", "report": "\(parity.describe(outcome))"])
@@ -127,13 +130,10 @@ actor ServingState {
         artifacts.isEmpty ? "no artifacts" : artifacts.map { "\($0.reference) v\($0.version)" }.joined(separator: ", ")
     }
 
-    /// Runs blocking work (process I/O) off the cooperative thread pool.
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
-        }
-    }
 }
+
+/// Starts one running copy of an endpoint's chain; the chain reports the size of each `handle_batch` batch to the closure.
+public typealias StartChain = @Sendable (_ jobs: [CellJob], _ onBatch: @escaping @Sendable (Int) -> Void) throws -> OnlineChain
 
 /// A generation whose answers differ from the offline half's parity rows.
 struct ParityFailure: Error, CustomStringConvertible {
@@ -181,6 +181,16 @@ final class ServerMetrics: Sendable {
     func workerRestart(endpoint: String) {
         registry.makeCounter(descriptor: Self.restarts, labels: [("endpoint", endpoint)]).increment()
     }
+
+    private nonisolated(unsafe) static let batchSize = MetricNameDescriptor(
+        namespace: "splitbook", metricName: "batch", unitName: "size", helpText: "Requests per call of an online cell's handle_batch, by endpoint.")
+
+    func batch(endpoint: String, size: Int) {
+        registry.makeValueHistogram(descriptor: Self.batchSize, labels: [("endpoint", endpoint)], buckets: Self.batchBuckets)
+            .record(Double(size))
+    }
+
+    static let batchBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 
     static let buckets: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
                                       .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),

@@ -131,14 +131,17 @@ struct ServerTests {
     @Test func aFullQueueAnswers503() async throws {
         let served = try ServedProject()
         defer { served.project.remove() }
-        let serving = try served.serving { $0.workers = 1; $0.queueLimit = 0 }
+        let serving = try served.serving { $0.workers = 1; $0.maxInflight = 1; $0.queueLimit = 0 }
         _ = await serving.load()
         let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             async let slow = post(client, "/v1/score", #"{"x": 1, "sleep": 1}"#)
             try await Task.sleep(for: .milliseconds(300))
-            let rejected = try await post(client, "/v1/score", #"{"x": 1}"#)
+            let rejected = try await client.execute(uri: "/v1/score", method: .post, body: ByteBuffer(string: #"{"x": 1}"#)) {
+                ($0.status, String(buffer: $0.body), $0.headers[.retryAfter])
+            }
             #expect(rejected.0 == .serviceUnavailable && rejected.1.contains("\"code\":\"overloaded\""))
+            #expect(rejected.2 == "1", "Retry-After")
             #expect(try await slow.0 == .ok)
         }
         await serving.shutdown()

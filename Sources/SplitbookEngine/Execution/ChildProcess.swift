@@ -106,6 +106,17 @@ final class ChildProcess {
         return line
     }
 
+    /// Hands its stdin's write end and its stdout's read end to the caller
+    /// (an event loop's channel), which closes them from then on; `stop()`
+    /// still kills and reaps the process and closes the other descriptors.
+    func detachPipes() -> (input: Int32, output: Int32) {
+        defer {
+            input = -1
+            output = -1
+        }
+        return (input, output)
+    }
+
     /// Bytes sent that it did not read: still queued, or still in the pipe.
     var unreadInput: Int {
         var inPipe: Int32 = 0

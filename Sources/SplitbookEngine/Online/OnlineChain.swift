@@ -1,9 +1,11 @@
 import Foundation
+import NIOCore
 import SplitbookSpec
 
 /// A running chain of online cells, head first and the endpoint last: each
-/// cell's response is the next cell's request (CONTRACT §5). One chain serves
-/// one request at a time; a server runs several.
+/// cell's response is the next cell's request (CONTRACT §5). A notebook run
+/// sends one request at a time (`call`, blocking); a server starts its chains
+/// on event loops and sends several at once (`respond`).
 public final class OnlineChain: @unchecked Sendable {
     /// Why a request through the chain failed.
     public enum Failure: Error, CustomStringConvertible {
@@ -13,12 +15,21 @@ public final class OnlineChain: @unchecked Sendable {
         case timeout(String, Double)
         /// A worker process died; the chain must be restarted.
         case crashed(String, String)
+        /// The request was in flight on a worker that another request's timeout ended; retrying is safe.
+        case replaced(String, String)
+
+        /// Whether the chain is broken and must be replaced (anything but the cell raising).
+        public var needsRestart: Bool {
+            if case .cell = self { return false }
+            return true
+        }
 
         public var description: String {
             switch self {
             case .cell(let id, let message): "in '\(id)': \(message)"
             case .timeout(let id, let seconds): "'\(id)' did not answer within \(CellExecutor.seconds(seconds)) s"
             case .crashed(let id, let message): "'\(id)' stopped: \(message)"
+            case .replaced(let id, let message): "'\(id)' was restarted: \(message)"
             }
         }
     }
@@ -29,9 +40,15 @@ public final class OnlineChain: @unchecked Sendable {
     private let bases: [String]
     private let store: ContentStore
 
+    /// The largest `max_batch` its cells set (1 if none does): how many requests it needs in flight to fill a batch.
+    public let largestBatch: Int
+
     /// Prepares each cell's directory (inputs and artifacts) and starts its worker.
-    /// `stderrPath` collects what the cells print.
-    public init(jobs: [CellJob], executor: CellExecutor, stderrPath: String, defaultTimeout: Double = 30) throws {
+    /// `stderrPath` collects what the cells print. With an `eventLoop`, Python
+    /// workers' pipes become channels on it, and `onBatch` hears the size of
+    /// each batch a `handle_batch` answered.
+    public init(jobs: [CellJob], executor: CellExecutor, stderrPath: String, defaultTimeout: Double = 30,
+                eventLoop: (any EventLoop)? = nil, onBatch: (@Sendable (Int) -> Void)? = nil) throws {
         var workers: [OnlineWorker] = []
         var bases: [String] = []
         store = executor.workspace.store
@@ -48,10 +65,12 @@ public final class OnlineChain: @unchecked Sendable {
                 }
                 do {
                     try job.environment?.prepare()
+                    let batching = OnlineWorker.Batching(maxBatch: job.cell.maxBatch ?? CodeCell.defaultMaxBatch,
+                                                         maxWaitMs: job.cell.maxWaitMs ?? CodeCell.defaultMaxWaitMs)
                     workers.append(try OnlineWorker(command: job.interpreter.command, script: executor.scriptPath(base, job),
-                                                    driver: python ? base + "/" + PythonWorkerDriver.fileName : nil,
+                                                    driver: python ? base + "/" + PythonWorkerDriver.fileName : nil, batching: batching,
                                                     directory: base + "/work", environment: executor.environment(for: job, base: base),
-                                                    stderrPath: stderrPath, timeout: job.cell.timeout ?? 60))
+                                                    stderrPath: stderrPath, timeout: job.cell.timeout ?? 60, eventLoop: eventLoop, onBatch: onBatch))
                 } catch {
                     throw ChainStartError(description: "online cell '\(job.cell.id.value)' could not start: \(error)")
                 }
@@ -65,24 +84,41 @@ public final class OnlineChain: @unchecked Sendable {
         self.bases = bases
         self.cells = jobs.map(\.cell.id.value)
         self.timeouts = jobs.map { $0.cell.timeout ?? defaultTimeout }
+        self.largestBatch = jobs.compactMap(\.cell.maxBatch).max() ?? 1
     }
 
     /// Sends `request` through the chain. Blocks until the endpoint answers.
     public func call(_ request: JSONValue, timeout: Double? = nil) -> Result<JSONValue, Failure> {
         var value = request
         for (i, worker) in workers.enumerated() {
-            let limit = timeout ?? timeouts[i]
-            switch worker.call(value, timeout: limit) {
+            switch worker.call(value, timeout: timeout ?? timeouts[i]) {
             case .success(let next): value = next
-            case .failure(let error):
-                switch error.kind {
-                case .cell: return .failure(.cell(cells[i].rawValue, error.error))
-                case .timeout: return .failure(.timeout(cells[i].rawValue, limit))
-                case .crashed: return .failure(.crashed(cells[i].rawValue, error.description))
-                }
+            case .failure(let error): return .failure(failure(error, at: i, timeout: timeout))
             }
         }
         return .success(value)
+    }
+
+    /// Sends `request` through the chain without blocking a thread; several may be in flight.
+    public func respond(_ request: JSONValue) async -> Result<JSONValue, Failure> {
+        var value = request
+        for (i, worker) in workers.enumerated() {
+            switch await worker.respond(value, timeout: timeouts[i]) {
+            case .success(let next): value = next
+            case .failure(let error): return .failure(failure(error, at: i, timeout: nil))
+            }
+        }
+        return .success(value)
+    }
+
+    private func failure(_ error: OnlineWorker.Failure, at i: Int, timeout: Double?) -> Failure {
+        let cell = cells[i].rawValue
+        return switch error.kind {
+        case .cell: .cell(cell, error.error)
+        case .timeout: .timeout(cell, timeout ?? timeouts[i])
+        case .crashed: .crashed(cell, error.description)
+        case .replaced: .replaced(cell, error.description)
+        }
     }
 
     /// Stops the workers and removes their directories.

@@ -1,17 +1,25 @@
 import Foundation
+import NIOCore
 import SplitbookSpec
 
 /// An online cell ready to answer requests (CONTRACT §5): a Python cell is
 /// one long-lived process that ran the cell's code once and calls `handle`
-/// per request; any other language runs its script once per request, with
-/// the request on stdin and the response on stdout. Each process runs under
+/// per request (`PythonWorkerDriver`); any other language runs its script once
+/// per request, with the request on stdin and the response on stdout. A
+/// server attaches a Python worker's pipes to an event loop
+/// (`PipelinedWorker`), several requests in flight; a notebook run drives it
+/// one request at a time, blocking. Each process runs under
 /// a supervisor, is driven with deadlines (`ChildProcess`) and is killed with
 /// its whole group when done: whatever the program does (ignores stdin, exits
 /// early, writes garbage or too much, never exits), the request gets a
 /// `Failure` and nothing is left behind.
 final class OnlineWorker: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible {
-        enum Kind { case cell, timeout, crashed }
+        /// `cell`: the cell raised, the worker is fine; `timeout`: this request
+        /// took too long; `crashed`: the worker died or broke the protocol;
+        /// `replaced`: the request was in flight on a worker that another
+        /// request's timeout ended.
+        enum Kind { case cell, timeout, crashed, replaced }
         var error: CellError
         var kind: Kind = .cell
 
@@ -48,9 +56,19 @@ final class OnlineWorker: @unchecked Sendable {
     private let stderrPath: String
     private var worker: ChildProcess?
 
-    /// Starts the worker; for Python, waits (up to `timeout`) until the cell's code has run.
-    init(command: [String], script: String, driver: String?, directory: String, environment: [String: String],
-         stderrPath: String, timeout: Double) throws(Failure) {
+    /// How a Python worker batches requests for `handle_batch` (the driver's arguments).
+    struct Batching {
+        var maxBatch: Int
+        var maxWaitMs: Int
+    }
+
+    private var pipelined: PipelinedWorker?
+    private var lastID: UInt64 = 0
+
+    /// Starts the worker; for Python, waits (up to `timeout`) until the cell's
+    /// code has run, then hands its pipes to `eventLoop` when one is given.
+    init(command: [String], script: String, driver: String?, batching: Batching, directory: String, environment: [String: String],
+         stderrPath: String, timeout: Double, eventLoop: (any EventLoop)? = nil, onBatch: (@Sendable (Int) -> Void)? = nil) throws(Failure) {
         self.command = command
         self.script = script
         self.isPython = driver != nil
@@ -61,7 +79,8 @@ final class OnlineWorker: @unchecked Sendable {
         let deadline = DispatchTime.now() + timeout
         let worker: ChildProcess
         do {
-            worker = try ChildProcess.start(command + [driver, script], environment: environment, directory: directory, stderrPath: stderrPath)
+            worker = try ChildProcess.start(command + [driver, script, String(batching.maxBatch), String(batching.maxWaitMs)],
+                                            environment: environment, directory: directory, stderrPath: stderrPath)
         } catch {
             throw Failure(description: error.description)
         }
@@ -81,29 +100,74 @@ final class OnlineWorker: @unchecked Sendable {
             stop()
             throw Failure(description: "loading the cell failed: " + Failure(pythonError: line).description)
         }
+        guard let eventLoop else { return }
+        do {
+            pipelined = try PipelinedWorker(pipes: worker.detachPipes(), on: eventLoop, onBatch: onBatch)
+        } catch {
+            stop()
+            throw Failure(description: "cannot attach the worker's pipes to an event loop: \(error)")
+        }
     }
 
-    /// Answers one request.
+    /// Answers one request, blocking the calling thread.
     func call(_ request: JSONValue, timeout: Double) -> Result<JSONValue, Failure> {
         guard isPython else { return callOnce(request, timeout: timeout) }
+        if let pipelined {
+            do {
+                return Self.decode(try pipelined.call(request, timeout: timeout).wait().readableBytesView)
+            } catch {
+                return .failure(error as? Failure ?? Failure(description: "\(error)", kind: .crashed))
+            }
+        }
+        return callPython(request, timeout: timeout)
+    }
+
+    /// Answers one request without blocking a thread of the caller's: an
+    /// attached Python worker through its channel, anything else on `BlockingWork`'s threads.
+    func respond(_ request: JSONValue, timeout: Double) async -> Result<JSONValue, Failure> {
+        do {
+            if let pipelined { return Self.decode(try await pipelined.call(request, timeout: timeout).get().readableBytesView) }
+            return try await BlockingWork.run { self.call(request, timeout: timeout) }
+        } catch {
+            return .failure(error as? Failure ?? Failure(description: "\(error)", kind: .crashed))
+        }
+    }
+
+    /// One request through a Python worker that is not attached to an event loop.
+    private func callPython(_ request: JSONValue, timeout: Double) -> Result<JSONValue, Failure> {
         guard let worker else { return .failure(Failure(description: "the worker process exited", kind: .crashed)) }
-        worker.send((request.canonicalJSON + "\n").utf8)
-        let failure: Failure? = switch worker.exchange(until: .now() + timeout, limit: Self.responseLimit, goal: .line) {
-        case .line: nil
-        case .endOfOutput: Failure(description: "the worker process exited", kind: .crashed)
-        case .deadline: Failure(description: "no response within \(Int(timeout)) s", kind: .timeout)
-        case .overLimit: Failure(description: "the worker wrote a response of more than \(Self.responseLimit >> 20) MiB", kind: .crashed)
+        lastID += 1
+        worker.send(PythonWorkerDriver.request(id: lastID, json: request.canonicalJSON).utf8)
+        let deadline = DispatchTime.now() + timeout
+        while true {
+            let failure: Failure? = switch worker.exchange(until: deadline, limit: Self.responseLimit, goal: .line) {
+            case .line: nil
+            case .endOfOutput: Failure(description: "the worker process exited", kind: .crashed)
+            case .deadline: Failure(description: "no response within \(Int(timeout)) s", kind: .timeout)
+            case .overLimit: Failure(description: "the worker wrote a response of more than \(Self.responseLimit >> 20) MiB", kind: .crashed)
+            }
+            if let failure {
+                stop()
+                return .failure(failure)
+            }
+            let line = worker.takeLine() ?? []
+            switch PythonWorkerDriver.reply(line) {
+            case .answer(let id) where id == lastID: return Self.decode(line)
+            case .batch: continue
+            case .answer, .invalid:
+                stop()
+                return .failure(Failure(description: "the worker wrote something outside the protocol", kind: .crashed))
+            }
         }
-        if let failure {
-            stop()
-            return .failure(failure)
-        }
-        let line = worker.takeLine() ?? []
-        guard case .object(let message)? = JSONValue.parseJSON(line) else {
+    }
+
+    /// A worker's answer line: its `response`, or the cell's error.
+    private static func decode(_ line: some Collection<UInt8>) -> Result<JSONValue, Failure> {
+        guard case .object(let message)? = JSONValue.parseJSON(Array(line)) else {
             return .failure(Failure(description: "the worker wrote something that is not JSON"))
         }
         if let response = message["response"] { return .success(response) }
-        return .failure(Failure(pythonError: line))
+        return .failure(Failure(pythonError: Array(line)))
     }
 
     /// One process per request: request on stdin, response on stdout.
@@ -142,6 +206,8 @@ final class OnlineWorker: @unchecked Sendable {
     var pid: Int32? { worker?.pid }
 
     func stop() {
+        pipelined?.stop()
+        pipelined = nil
         worker?.stop()
         worker = nil
     }

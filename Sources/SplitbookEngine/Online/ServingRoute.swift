@@ -69,7 +69,9 @@ public enum ServingRoute: CaseIterable, Sendable {
             [(200, "The endpoint's response."), (400, "The body is not JSON."), (413, "The body is too large."),
              (422, "The request does not follow the endpoint's request_schema (the error names the first failing JSON pointer)."),
              (500, "The cell raised (type, message and an error id; the traceback is in the server log) or its worker crashed."),
-             (503, "Not ready, or overloaded."), (504, "The cell took longer than its timeout; its worker is replaced.")]
+             (503, "Not ready; overloaded (every worker and the queue full); or worker_replaced: the request was in flight on a worker "
+                  + "that another request's timeout ended. Overloaded and worker_replaced carry Retry-After: retrying is safe."),
+             (504, "The cell took longer than its timeout; its worker is replaced.")]
         }
     }
 }

@@ -108,6 +108,12 @@ public struct CodeCell: Sendable {
     public var parity: ParitySpec?
     /// Online endpoints: the JSON Schema every request must follow (422 otherwise).
     public var requestSchema: Located<JSONValue>?
+    /// Online Python cells with `handle_batch`: the most requests in one batch.
+    public var maxBatch: Int?
+    /// Online Python cells with `handle_batch`: how long an idle worker waits for a batch to fill, in milliseconds.
+    public var maxWaitMs: Int?
+    public static let defaultMaxBatch = 32
+    public static let defaultMaxWaitMs = 1
     /// The range of each key present in the cell's mapping, for diagnostics that
     /// point at a whole entry (`publish:`) rather than one value.
     public var keyRanges: [String: SourceRange] = [:]

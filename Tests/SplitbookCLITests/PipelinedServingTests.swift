@@ -1,0 +1,120 @@
+import Foundation
+import SplitbookTestSupport
+import Testing
+
+/// A Python endpoint that echoes a token with the answering process's pid,
+/// and can be asked to sleep or to crash (after a second, so that other
+/// requests are in flight on it by then).
+let pipelinedNotebook = """
+    cells:
+      - id: echo
+        stage: online
+        lang: python
+        timeout: 2
+        code: |
+          import os, time
+          def handle(request):
+              if request.get("crash"):
+                  time.sleep(1)
+                  os._exit(3)
+              time.sleep(request.get("sleep", 0))
+              return {"token": request["token"], "pid": os.getpid()}
+        sample: {"token": "sample"}
+    """
+
+@Suite("Several requests in flight on one Python worker (the real binary, HTTP on 127.0.0.1)", .serialized)
+struct PipelinedServingTests {
+    @Test func fiftyConcurrentRequestsToOneWorkerEachGetTheirOwnAnswer() throws {
+        let p = try Project(pipelinedNotebook)
+        defer { p.remove() }
+        let (server, port) = try serve(p, workers: 1)
+        defer { stop(server) }
+        let clients = try (0..<50).map { _ in try KeepAliveConnection(port: port) }
+        let tokens = (0..<50).map { "token-\($0)-\(UInt32.random(in: 0...UInt32.max))" }
+        let answers = simultaneously(50) { i in
+            clients[i].request("POST", "/v1/echo", body: #"{"token": "\#(tokens[i])", "sleep": 0.01}"#)
+        }
+        let decoded = answers.map { $0.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] } }
+        #expect(answers.allSatisfy { $0?.status == 200 }, "\(answers)")
+        #expect(decoded.map { $0?["token"] as? String } == tokens, "each caller gets the answer to its own request")
+        #expect(Set(decoded.map { $0?["pid"] as? Int }).count == 1, "one worker answered them all")
+    }
+
+    @Test func aCrashWithSeveralRequestsInFlightFailsEachWithAJSONErrorAndLeavesNothingBehind() throws {
+        let p = try Project(pipelinedNotebook)
+        defer { p.remove() }
+        let (server, port) = try serve(p, workers: 1)
+        defer { stop(server) }
+        let clients = try (0..<5).map { _ in try KeepAliveConnection(port: port) }
+        for client in clients { #expect(client.request("POST", "/v1/echo", body: #"{"token": "warm"}"#)?.status == 200) }
+        let descriptors = Processes.openDescriptors(server.processIdentifier)
+        let processes = Processes.descendants(of: server.processIdentifier).count
+
+        let answers = simultaneously(5) { i in
+            if i > 0 { usleep(300_000) }  // the others arrive while the first is on its way to crash
+            return clients[i].request("POST", "/v1/echo", body: i == 0 ? #"{"token": "x", "crash": true}"# : #"{"token": "\#(i)"}"#)
+        }
+        for answer in answers {
+            #expect(answer?.status == 500, "\(String(describing: answer))")
+            #expect(answer?.body.hasPrefix(#"{"error":"#) == true && answer?.body.contains("worker_crashed") == true, "\(String(describing: answer))")
+        }
+        #expect(eventually(seconds: 10) { clients[0].request("POST", "/v1/echo", body: #"{"token": "again"}"#)?.status == 200 },
+                "the worker is restarted")
+        #expect(eventually { Processes.descendants(of: server.processIdentifier).count == processes }, "no process left behind")
+        #expect(eventually { Processes.openDescriptors(server.processIdentifier) == descriptors }, "no descriptor left behind")
+    }
+
+    @Test func aTimeoutAnswers504AndTheRequestsInFlightWithIt503() throws {
+        let p = try Project(pipelinedNotebook)
+        defer { p.remove() }
+        let (server, port) = try serve(p, workers: 1)
+        defer { stop(server) }
+        let clients = try (0..<4).map { _ in try KeepAliveConnection(port: port) }
+        let answers = simultaneously(4) { i in
+            if i > 0 { usleep(300_000) }
+            return clients[i].request("POST", "/v1/echo", body: i == 0 ? #"{"token": "slow", "sleep": 5}"# : #"{"token": "\#(i)"}"#)
+        }
+        #expect(answers[0]?.status == 504 && answers[0]?.body.contains("'echo' did not answer within 2 s") == true,
+                "\(String(describing: answers[0]))")
+        for answer in answers.dropFirst() {
+            #expect(answer?.status == 503 && answer?.body.contains("\"code\":\"worker_replaced\"") == true, "\(String(describing: answer))")
+        }
+        #expect(eventually(seconds: 10) { clients[0].request("POST", "/v1/echo", body: #"{"token": "again"}"#)?.status == 200 })
+    }
+
+    func serve(_ p: Project, workers: Int) throws -> (Process, Int) {
+        let port = HTTP.freePort()
+        let server = try launch(p, ["serve", p.notebook, "--port", "\(port)", "--workers", "\(workers)"])
+        #expect(HTTP.wait(for: "http://127.0.0.1:\(port)/readyz"), "the server never became ready")
+        return (server, port)
+    }
+
+    func stop(_ server: Process) {
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
+    }
+}
+
+/// Runs `body(i)` for each `i` in `0..<count`, each on a thread of its own, all at once; the results in order.
+func simultaneously<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+    let results = Results<T>(count)
+    let done = DispatchGroup()
+    for i in 0..<count {
+        done.enter()
+        Thread.detachNewThread {
+            results.set(i, body(i))
+            done.leave()
+        }
+    }
+    done.wait()
+    return results.values
+}
+
+/// Results filled in by several threads.
+final class Results<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+    init(_ count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: T) { lock.withLock { slots[i] = value } }
+    var values: [T] { lock.withLock { slots.map { $0! } } }
+}
