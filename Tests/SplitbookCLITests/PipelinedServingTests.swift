@@ -22,6 +22,45 @@ let pipelinedNotebook = """
         sample: {"token": "sample"}
     """
 
+/// Endpoints with `handle_batch`: one that reports each batch's size, two
+/// that break the contract (too few responses, not a list), and one with only `handle`.
+let batchingNotebook = """
+    cells:
+      - id: batched
+        stage: online
+        lang: python
+        max_batch: 8
+        max_wait_ms: 50
+        code: |
+          import time
+          def handle_batch(requests):
+              time.sleep(0.01)
+              return [{"token": r["token"], "batch": len(requests)} for r in requests]
+        sample: {"token": "sample"}
+      - id: short
+        stage: online
+        lang: python
+        max_wait_ms: 50
+        code: |
+          def handle_batch(requests):
+              return requests[1:]
+        sample: {"token": "sample"}
+      - id: scalar
+        stage: online
+        lang: python
+        code: |
+          def handle_batch(requests):
+              return 1
+        sample: {"token": "sample"}
+      - id: plain
+        stage: online
+        lang: python
+        code: |
+          def handle(request):
+              return {"token": request["token"]}
+        sample: {"token": "sample"}
+    """
+
 @Suite("Several requests in flight on one Python worker (the real binary, HTTP on 127.0.0.1)", .serialized)
 struct PipelinedServingTests {
     @Test func fiftyConcurrentRequestsToOneWorkerEachGetTheirOwnAnswer() throws {
@@ -80,6 +119,70 @@ struct PipelinedServingTests {
             #expect(answer?.status == 503 && answer?.body.contains("\"code\":\"worker_replaced\"") == true, "\(String(describing: answer))")
         }
         #expect(eventually(seconds: 10) { clients[0].request("POST", "/v1/echo", body: #"{"token": "again"}"#)?.status == 200 })
+    }
+
+    @Test func handleBatchAnswersConcurrentRequestsInBatchesEachMatchedToItsCaller() throws {
+        let p = try Project(batchingNotebook)
+        defer { p.remove() }
+        let (server, port) = try serve(p, workers: 1)
+        defer { stop(server) }
+        let clients = try (0..<40).map { _ in try KeepAliveConnection(port: port) }
+        let tokens = (0..<40).map { "token-\($0)-\(UInt32.random(in: 0...UInt32.max))" }
+        let answers = simultaneously(40) { i in clients[i].request("POST", "/v1/batched", body: #"{"token": "\#(tokens[i])"}"#) }
+        let decoded = answers.map { $0.flatMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any] } }
+        #expect(answers.allSatisfy { $0?.status == 200 }, "\(answers)")
+        #expect(decoded.map { $0?["token"] as? String } == tokens, "each caller gets the answer to its own request")
+        let sizes = decoded.compactMap { $0?["batch"] as? Int }
+        #expect(sizes.count == 40 && sizes.allSatisfy { $0 >= 1 && $0 <= 8 }, "max_batch bounds every batch: \(sizes)")
+        #expect(sizes.contains { $0 > 1 }, "requests arriving together are batched: \(sizes)")
+
+        let metrics = clients[0].request("GET", "/metrics")?.body ?? ""
+        let sum = metrics.split(separator: "\n").first { $0.hasPrefix(#"splitbook_batch_size_sum{endpoint="batched"}"#) }
+        #expect(sum.flatMap { Double($0.split(separator: " ").last ?? "") } == 40, "the histogram counts every request: \(metrics)")
+        #expect(metrics.contains(#"splitbook_batch_size_bucket{endpoint="batched",le="8.0"} "#), "\(metrics)")
+
+        // A cell with only handle is unaffected: answered one by one, no batches reported.
+        let plain = simultaneously(10) { i in clients[i].request("POST", "/v1/plain", body: #"{"token": "\#(tokens[i])"}"#) }
+        #expect(plain.map { $0?.body } == tokens.prefix(10).map { #"{"token":"\#($0)"}"# })
+        let after = clients[0].request("GET", "/metrics")?.body ?? ""
+        #expect(after.contains(#"splitbook_requests_total{endpoint="plain",code="200"} 10"#), "\(after)")
+        #expect(!after.contains(#"splitbook_batch_size_count{endpoint="plain"}"#), "\(after)")
+    }
+
+    @Test func aHandleBatchThatReturnsTheWrongNumberOfResponsesFailsEachRequestWithAJSONError() throws {
+        let p = try Project(batchingNotebook)
+        defer { p.remove() }
+        let (server, port) = try serve(p, workers: 1)
+        defer { stop(server) }
+        let clients = try (0..<3).map { _ in try KeepAliveConnection(port: port) }
+        let answers = simultaneously(3) { i in clients[i].request("POST", "/v1/short", body: #"{"token": "\#(i)"}"#) }
+        for answer in answers {
+            #expect(answer?.status == 500, "\(String(describing: answer))")
+            #expect(answer?.body.contains("\"code\":\"cell_error\"") == true && answer?.body.contains("handle_batch returned") == true,
+                    "\(String(describing: answer))")
+        }
+        let notAList = clients[0].request("POST", "/v1/scalar", body: #"{"token": "x"}"#)
+        #expect(notAList?.status == 500 && notAList?.body.contains("handle_batch returned a int") == true, "\(String(describing: notAList))")
+        #expect(clients[0].request("POST", "/v1/plain", body: #"{"token": "after"}"#)?.status == 200)
+    }
+
+    @Test func aNotebookRunSendsAHandleBatchCellItsSamples() throws {
+        let p = try Project("""
+            cells:
+              - id: batched
+                stage: online
+                lang: python
+                max_batch: 4
+                code: |
+                  def handle_batch(requests):
+                      return [{"double": r["x"] * 2} for r in requests]
+                sample: {samples: [{"x": 1}, {"x": 21}]}
+            """)
+        defer { p.remove() }
+        let run = try p.run()
+        #expect(run.statuses == ["batched": "ran"], "\(run.result.stderr)")
+        let samples = try sampleResults(p, run, "batched")["samples"] as? [[String: Any]]
+        #expect(samples?.map { $0["response"] as? [String: Int] } == [["double": 2], ["double": 42]])
     }
 
     func serve(_ p: Project, workers: Int) throws -> (Process, Int) {

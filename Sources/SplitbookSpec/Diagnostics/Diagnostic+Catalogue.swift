@@ -145,6 +145,11 @@ extension Diagnostic {
                    notes: [Note("supported: " + JSONSchemaValidator.keywords.sorted().joined(separator: ", "))])
     }
 
+    static func batchingNotOnlinePython(cell: CellID, key: String, at range: SourceRange) -> Diagnostic {
+        Diagnostic(.batchingNotOnlinePython, "cell '\(cell)' has '\(key)', but only online Python cells batch requests", at: range,
+                   notes: [Note("remove '\(key)', or make this an online Python cell that defines handle_batch(requests)")])
+    }
+
     static func requestSchemaNotEndpoint(cell: CellID, at range: SourceRange) -> Diagnostic {
         Diagnostic(.invalidRequestSchema, "cell '\(cell)' has 'request_schema', but only an online endpoint receives requests", at: range,
                    notes: [Note("put it on the online cell that answers the requests (the last of its chain)")])

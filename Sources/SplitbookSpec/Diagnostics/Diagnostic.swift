@@ -101,6 +101,8 @@ public enum DiagnosticKind: String, Sendable, Equatable, CaseIterable {
     // Request schemas (CONTRACT §11)
     case invalidRequestSchema = "invalid-request-schema"
     case sampleAgainstSchema = "sample-against-schema"
+    // Micro-batching (handle_batch)
+    case batchingNotOnlinePython = "batching-not-online-python"
 }
 
 extension Unicode.Scalar {

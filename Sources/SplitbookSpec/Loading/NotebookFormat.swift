@@ -68,6 +68,10 @@ public enum NotebookFormat {
         Field(name: "python", type: .python, summary: "Python cells only: this cell's own packages, replacing the notebook's `python`."),
         Field(name: "request_schema", type: .json,
               summary: "Online endpoints: a JSON Schema every request must follow; `serve` answers 422 otherwise, `check` validates the samples."),
+        Field(name: "max_batch", type: .integer(minimum: 1, maximum: 4096),
+              summary: "Online Python cells with handle_batch(requests): the most requests in one batch (default 32)."),
+        Field(name: "max_wait_ms", type: .integer(minimum: 0, maximum: 1000),
+              summary: "Online Python cells with handle_batch: how long an idle worker waits for a batch to fill, in milliseconds (default 1)."),
         Field(name: "parity", type: .parity,
               summary: "Online endpoints: {rows: CELL/FILE.jsonl, tolerance, relative}: offline rows the chain must reproduce."),
     ]
@@ -123,6 +127,7 @@ public indirect enum FieldType: Sendable {
         case .string(let pattern?): return "a \(pattern.noun)"
         case .string(nil): return "a string"
         case .integer(let min?, let max?) where min == max: return "the number \(min)"
+        case .integer(let min?, let max?): return "a whole number from \(min) to \(max)"
         case .integer: return "a whole number"
         case .number(let min?): return "a number greater than \(min == min.rounded() ? String(Int(min)) : String(min))"
         case .number: return "a number"

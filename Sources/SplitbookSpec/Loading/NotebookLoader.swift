@@ -164,6 +164,8 @@ struct NotebookDecoder {
         if let node = fields["python"] { cell.python = python(node, owner: "cell '\(cell.id.value)'") }
         if let node = fields["parity"] { cell.parity = parity(node, cell: cell.id.value) }
         if let node = typed("request_schema") { cell.requestSchema = Located(json(node), at: node.range) }
+        if let node = typed("max_batch") { cell.maxBatch = integer(node) }
+        if let node = typed("max_wait_ms") { cell.maxWaitMs = integer(node) }
         return .code(cell)
     }
 
@@ -394,6 +396,11 @@ struct NotebookDecoder {
 
     private func path(_ node: YAMLNode) -> Located<RelativePath> {
         Located(ValuePattern.normalize(node.scalar?.text ?? ""), at: node.range)
+    }
+
+    private func integer(_ node: YAMLNode) -> Int? {
+        guard case .int(let i)? = node.scalar?.resolved else { return nil }
+        return i
     }
 
     private func number(_ node: YAMLNode) -> Double? {

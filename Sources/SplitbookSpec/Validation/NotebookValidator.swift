@@ -41,6 +41,10 @@ public struct NotebookValidator: Sendable {
                     out.append(.pythonNotPython(cell: id, language: cell.language.description, at: cell.keyRanges["python"] ?? python.keyRange))
                 }
             }
+            for (key, value) in [("max_batch", cell.maxBatch), ("max_wait_ms", cell.maxWaitMs)]
+            where value != nil && (cell.stage != .online || cell.language != .python) {
+                out.append(.batchingNotOnlinePython(cell: id, key: key, at: cell.keyRanges[key] ?? cell.id.range))
+            }
             if let first = firstID[id] {
                 out.append(.duplicateCellID(id, at: cell.id.range, first: first))
             } else {
