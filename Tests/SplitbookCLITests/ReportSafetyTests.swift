@@ -112,22 +112,26 @@ enum ReportPages {
 struct ReportSafetyTests {
     static let probe = (try? String(contentsOf: InjectionVectors.folder.appendingPathComponent("probe.js"), encoding: .utf8)) ?? ""
 
-    /// Markdown cell, `.md`, `.html`, `.txt`, `.csv` and `.svg` display files, stdout, title and a param, all holding the vectors.
+    /// The vectors in a markdown cell all together and in one each, in `.md`
+    /// (all together and one each), `.html`, `.txt`, `.csv` and `.svg` display
+    /// files, on stdout, in the title and a param; then one more cell.
     static func notebook(_ vectors: InjectionVectors) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         func quoted(_ s: String) throws -> String { String(decoding: try encoder.encode(s), as: UTF8.self) }
+        let oneEach = try vectors.pieces.filter { $0.name != "svg" }.map { "  - markdown: \(try quoted($0.text))\n" }.joined()
         return """
             title: \(try quoted(vectors.text(of: "8")))
             params:
               note: \(try quoted(vectors.text(of: "1")))
             cells:
               - markdown: \(try quoted(vectors.markdown))
-              - id: vectors
+            \(oneEach)  - id: vectors
                 inputs: [vectors.md, vectors.svg]
                 code: |
                   cat vectors.md
                   for kind in md html txt csv; do cp vectors.md "$SPLITBOOK_DISPLAY/vectors.$kind"; done
+                  awk '/^<!-- vector [0-9]+ / { n = $3 } n { print > (ENVIRON["SPLITBOOK_DISPLAY"] "/vector-" n ".md") }' vectors.md
                   cp vectors.svg "$SPLITBOOK_DISPLAY/vectors.svg"
               - id: after
                 code: echo after the vectors
@@ -152,14 +156,16 @@ struct ReportSafetyTests {
             #expect(dom.contains("id=\"cell-after\""), "\(path) is no longer the report when the browser is done with it")
             let marks = ReportPages.rootTag(dom)
             #expect(!marks.contains("data-pwned"), "a vector ran in \(path): \(marks)")
-            // What the sanitizer keeps: the remote image as a link showing its alt text.
-            #expect(dom.contains("<a href=\"http://\(listener.host)/9\">a remote image</a>"), "\(path) lost the remote image's link")
+            // What the sanitizer keeps: remote images (HTML and Markdown) as links showing their alt text.
+            for (id, alt) in [("9", "a remote image"), ("54", "a markdown image")] {
+                #expect(dom.contains("<a href=\"http://\(listener.host)/\(id)\">\(alt)</a>"), "\(path) lost vector \(id)'s link")
+            }
             #expect(dom.contains("src=\"data:image/svg+xml;base64,"), "\(path) lost the svg display file")
 
             let probed = try Chromium.dumpDOM(try ReportPages.withScript(page, Self.probe, suffix: "probed"))
             #expect(!ReportPages.rootTag(probed).contains("data-pwned"), "a vector ran in \(path): \(ReportPages.rootTag(probed))")
             #expect(!ReportPages.rootTag(probed).contains("data-bad-href"), "\(path) keeps a dangerous link: \(ReportPages.rootTag(probed))")
-            #expect(ReportPages.rootAttribute("data-cells", probed) == "3", "the vectors broke the report's cards apart in \(path)")
+            #expect(ReportPages.rootAttribute("data-cells", probed) == "\(vectors.pieces.count + 2)", "the vectors broke the report's cards apart in \(path)")
             #expect(listener.requests.isEmpty, "\(path) fetched \(listener.requests)")
         }
 
