@@ -38,8 +38,10 @@ enum HTMLPolicy {
         """.split(whereSeparator: \.isWhitespace).map(String.init))
 
     /// Elements a browser closes when another starts: an open element of
-    /// `closes` ends when one of `starts` begins, unless one of `within` lies between.
+    /// `closes` ends when one of `starts` begins, unless one of `within` lies
+    /// between (a link inside a link, a paragraph before a block, ...).
     static let impliedEnds: [(starts: Set<String>, closes: Set<String>, within: Set<String>)] = [
+        (["a"], ["a"], []),
         (["li"], ["li"], ["ul", "ol"]),
         (["dt", "dd"], ["dt", "dd"], ["dl"]),
         (["tr"], ["tr"], ["table"]),
