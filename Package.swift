@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
-        .package(url: "https://github.com/JohnSundell/Ink", exact: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
@@ -45,7 +44,7 @@ let package = Package(
         // A finished run as a report: HTML, Jupyter notebook, Markdown.
         .target(
             name: "SplitbookReport",
-            dependencies: ["SplitbookEngine", "SplitbookSpec", .product(name: "Ink", package: "Ink")]
+            dependencies: ["SplitbookEngine", "SplitbookSpec", "SplitbookMarkdown"]
         ),
         // The two halves as deployable things: the offline batch job, the online serving bundle.
         .target(

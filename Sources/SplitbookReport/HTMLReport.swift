@@ -1,6 +1,6 @@
 import Foundation
 import SplitbookEngine
-import Ink
+import SplitbookMarkdown
 import SplitbookSpec
 
 /// The run report (`outputs/NAME/report.html`, `splitbook export html`): one
@@ -169,7 +169,7 @@ public struct HTMLReport {
         return out + "</table></div></div>\n"
     }
 
-    static func markdown(_ text: String) -> String { MarkdownParser().html(from: text) }
+    static func markdown(_ text: String) -> String { Markdown.html(text) }
 
     static func number(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e15 { return String(Int(v)) }
