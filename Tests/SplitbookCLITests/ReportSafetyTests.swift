@@ -172,21 +172,21 @@ struct ReportSafetyTests {
         // Control: the same vectors embedded raw do run, fetch and link, in the same browser, with the same probe.
         let control = p.url.appendingPathComponent("control.html")
         try vectors.controlPage(probe: Self.probe).write(to: control, atomically: true, encoding: .utf8)
-        let dom = try Chromium.dumpDOM(control)
-        let fetched = listener.requests
-        var dead: [String] = []
-        for piece in vectors.pieces {
-            for (id, effect) in piece.expected where effect != "evasion" {
-                let shown = switch effect {
-                case "runs": ReportPages.rootAttribute("data-pwned\(id)", dom) != nil
-                case "link": ReportPages.rootAttribute("data-bad-href\(id)", dom) != nil
-                case "fetches": fetched.contains { $0 == "/\(id)" || $0.hasPrefix("/\(id)/") || $0.hasPrefix("/\(id)?") }
-                default: false
-                }
-                if !shown { dead.append("\(id) \(effect)") }
-            }
-        }
+        let dead = Self.deadVectors(vectors, dom: try Chromium.dumpDOM(control), fetched: listener.requests)
         #expect(dead.isEmpty, "vectors that did nothing even raw (the harness could not have seen them): \(dead)")
+    }
+
+    /// The vectors whose declared effect (`runs`, `link`, `fetches`) did not show in the control page's DOM or the listener's log.
+    static func deadVectors(_ vectors: InjectionVectors, dom: String, fetched: [String]) -> [String] {
+        vectors.pieces.flatMap(\.expected).filter { $0.effect != "evasion" }.compactMap { id, effect in
+            let shown = switch effect {
+            case "runs": ReportPages.rootAttribute("data-pwned\(id)", dom) != nil
+            case "link": ReportPages.rootAttribute("data-bad-href\(id)", dom) != nil
+            case "fetches": fetched.contains { $0 == "/\(id)" || $0.hasPrefix("/\(id)/") || $0.hasPrefix("/\(id)?") }
+            default: false
+            }
+            return shown ? nil : "\(id) \(effect)"
+        }
     }
 
     /// Random mixtures of the vectors' pieces (tags cut anywhere, references,
