@@ -1,26 +1,38 @@
 #!/usr/bin/env python3
 """Serving benchmark: `splitbook serve` against FastAPI + uvicorn in the same
-run, with the same Python handler and the same number of worker processes.
+run, with the same Python handler code and the same number of worker
+processes, the two alternated A B A B.
 
-    python3 bench/serve.py [--workers 2] [--seconds 10] [--bin PATH]
+    python3 bench/serve.py [--workers 2] [--seconds 10] [--rounds 3] [--only NAME,...] [--bin PATH]
 
 Needs wrk (installed from Debian packages when missing) and creates a venv
-with FastAPI and `uvicorn[standard]` under .build/bench-venv: uvloop and
-httptools, what `pip install "fastapi[standard]"` gives and what FastAPI's
-deployment docs run (pure-Python uvicorn is about 3x slower and nobody
-deploys it). For each handler (trivial,
-and about 1 ms of work) it reports the maximum requests/s (wrk, 64
-connections), then p50/p99 latency at roughly half that load (the connection
-count whose throughput is closest to half the maximum), and the server's
-own resident memory (the splitbook process, without its Python workers).
+with FastAPI and `uvicorn[standard]` (uvloop and httptools: what
+`pip install "fastapi[standard]"` gives and what FastAPI's deployment docs
+run; pure-Python uvicorn is about 3x slower and nobody deploys it) plus numpy
+under .build/bench-venv. splitbook's Python workers run on that venv's python
+too (it is first on PATH), so both servers run the same interpreter and numpy.
+
+Handlers:
+  echo    returns the request
+  1ms     about 1 ms of CPU per request
+  numpy   a small model: a 16 -> 512 -> 1 network (two matrix products);
+          splitbook serves it with `handle_batch` (one product per batch),
+          FastAPI with its natural per-request endpoint
+
+For each handler both servers are started, then for each round: wrk at 64
+connections for --seconds against splitbook, then against FastAPI (the
+median of the rounds is reported). Then, once per server, p50/p99 latency at
+roughly half its own maximum load (the connection count whose throughput is
+closest to half the maximum), and the splitbook server's own resident memory
+(without its Python workers).
 """
 import argparse
-import json
 import os
 import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,16 +43,35 @@ import run  # bench/run.py: the release build
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".build", "bench-venv")
+PACKAGES = ["fastapi==0.115.6", "uvicorn[standard]==0.32.1", "numpy==2.3.5"]
 
+BUSY = ("import time\n"
+        "def handle(request):\n"
+        "    end = time.perf_counter() + 0.001\n"
+        "    n = 0\n"
+        "    while time.perf_counter() < end:\n"
+        "        n += 1\n"
+        "    return {\"ok\": True, \"x\": request.get(\"x\")}\n")
+
+MODEL = ("import numpy as np\n"
+         "rng = np.random.default_rng(0)\n"
+         "W1, W2 = rng.standard_normal((16, 512)), rng.standard_normal((512, 1))\n"
+         "def predict(X):\n"
+         "    return np.maximum(X @ W1, 0.0) @ W2\n"
+         "def handle(request):\n"
+         "    return {\"y\": float(predict(np.asarray([request[\"x\"]]))[0, 0])}\n")
+
+BATCH = ("def handle_batch(requests):\n"
+         "    Y = predict(np.asarray([r[\"x\"] for r in requests]))\n"
+         "    return [{\"y\": float(y)} for y in Y[:, 0]]\n")
+
+X16 = "[" + ", ".join(f"{0.1 * i:.1f}" for i in range(16)) + "]"
+
+# name: (the code both run, what only splitbook's cell adds, the request body)
 HANDLERS = {
-    "trivial": "def handle(request):\n    return {\"ok\": True, \"x\": request.get(\"x\")}\n",
-    "1ms": ("import time\n"
-            "def handle(request):\n"
-            "    end = time.perf_counter() + 0.001\n"
-            "    n = 0\n"
-            "    while time.perf_counter() < end:\n"
-            "        n += 1\n"
-            "    return {\"ok\": True, \"x\": request.get(\"x\")}\n"),
+    "echo": ("def handle(request):\n    return request\n", "", '{"x": 1}'),
+    "1ms": (BUSY, "", '{"x": 1}'),
+    "numpy": (MODEL, BATCH, '{"x": ' + X16 + '}'),
 }
 
 
@@ -50,9 +81,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_ready(url, seconds=60):
+def wait_ready(url, process, seconds=120):
     deadline = time.time() + seconds
     while time.time() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"the server exited ({process.returncode}) before {url} was ready")
         try:
             with urllib.request.urlopen(url, timeout=1) as r:
                 if r.status == 200:
@@ -67,18 +100,18 @@ def ensure_tools():
         subprocess.run(["apt-get", "update", "-qq"], check=False, stdout=subprocess.DEVNULL)
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
     python = os.path.join(VENV, "bin", "python")
-    ready = os.path.exists(python) and subprocess.run([python, "-c", "import fastapi, uvicorn, uvloop, httptools"],
+    ready = os.path.exists(python) and subprocess.run([python, "-c", "import fastapi, uvicorn, uvloop, httptools, numpy"],
                                                       stderr=subprocess.DEVNULL).returncode == 0
     if not ready:
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-        subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q", "fastapi==0.115.6", "uvicorn[standard]==0.32.1"],
-                       check=True)
+        subprocess.run([os.path.join(VENV, "bin", "pip"), "install", "-q"] + PACKAGES, check=True)
 
 
 def wrk(url, connections, seconds, script):
     out = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
     def pct(p):
         m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
         value, unit = float(m.group(1)), m.group(2)
@@ -95,69 +128,85 @@ def rss_mb(pid):
     return 0.0
 
 
-def measure(name, url, seconds, script):
-    rps, p50, p99, errors = wrk(url, 64, seconds, script)
+def half_load(url, maximum, seconds, script):
+    """(connections, req/s, p50, p99) at the connection count whose throughput is closest to half of `maximum`."""
     best = None
     for c in (1, 2, 4, 8, 16, 32):
-        r = wrk(url, c, max(3, seconds // 2), script)
-        if best is None or abs(r[0] - rps / 2) < abs(best[1][0] - rps / 2):
-            best = (c, r)
-    c, (hrps, hp50, hp99, herr) = best
-    print(f"  {name:<22} max {rps:9.0f} req/s (p50 {p50:.2f} ms, p99 {p99:.2f} ms, {errors} errors)   "
-          f"at ~half load ({c} conns, {hrps:.0f} req/s): p50 {hp50:.2f} ms, p99 {hp99:.2f} ms", flush=True)
-    return rps, hp99
+        rps, p50, p99, _ = wrk(url, c, seconds, script)
+        if best is None or abs(rps - maximum / 2) < abs(best[1] - maximum / 2):
+            best = (c, rps, p50, p99)
+    return best
+
+
+def write_servers(d, name, code, extra, workers):
+    """The handler as a splitbook notebook and as a FastAPI app; returns both commands and their directories."""
+    nb_dir = os.path.join(d, name, "notebooks")
+    os.makedirs(nb_dir)
+    indented = "".join("      " + line + "\n" for line in (code + extra).splitlines())
+    with open(os.path.join(nb_dir, "bench.yaml"), "w") as f:
+        f.write("cells:\n  - id: handle\n    stage: online\n    lang: python\n    sample: {\"x\": " + X16 + "}\n"
+                "    code: |\n" + indented)
+    app_dir = os.path.join(d, name, "fastapi")
+    os.makedirs(app_dir)
+    with open(os.path.join(app_dir, "app.py"), "w") as f:
+        f.write(code + "\nfrom fastapi import FastAPI, Request\napp = FastAPI()\n\n"
+                "@app.post('/v1/handle')\nasync def endpoint(request: Request):\n    return handle(await request.json())\n")
+    return os.path.join(d, name), app_dir
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default=",".join(HANDLERS))
     parser.add_argument("--bin")
     args = parser.parse_args()
     ensure_tools()
-    binary = args.bin
-    if not binary:
-        binary = run.build()  # the same release build as bench/run.py
-    print(f"workers: {args.workers}, wrk -t2, {args.seconds} s per max-load run")
+    binary = os.path.abspath(args.bin) if args.bin else run.build()  # the same release build as bench/run.py
+    env = dict(os.environ, PATH=os.path.join(VENV, "bin") + ":" + os.environ["PATH"])
+    print(f"workers: {args.workers}, wrk -t2 -c64, {args.rounds} alternated rounds of {args.seconds} s, medians")
     with tempfile.TemporaryDirectory() as d:
-        script = os.path.join(d, "post.lua")
-        with open(script, "w") as f:
-            f.write('wrk.method = "POST"\nwrk.body = \'{"x": 1}\'\nwrk.headers["Content-Type"] = "application/json"\n')
-        for name, code in HANDLERS.items():
-            nb_dir = os.path.join(d, name, "notebooks")
-            os.makedirs(nb_dir)
-            indented = "".join("      " + line + "\n" for line in code.splitlines())
-            with open(os.path.join(nb_dir, "bench.yaml"), "w") as f:
-                f.write("cells:\n  - id: handle\n    stage: online\n    lang: python\n    sample: {\"x\": 1}\n    code: |\n" + indented)
-            app_dir = os.path.join(d, name, "fastapi")
-            os.makedirs(app_dir)
-            with open(os.path.join(app_dir, "app.py"), "w") as f:
-                f.write(code + "\nfrom fastapi import FastAPI, Request\napp = FastAPI()\n\n"
-                        "@app.post('/v1/handle')\nasync def endpoint(request: Request):\n    return handle(await request.json())\n")
-            print(f"\nhandler: {name}")
-            port = free_port()
-            server = subprocess.Popen([binary, "serve", "notebooks/bench.yaml", "--port", str(port), "--workers", str(args.workers)],
-                                      cwd=os.path.join(d, name), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                wait_ready(f"http://127.0.0.1:{port}/readyz")
-                sb, sb_p99 = measure("splitbook serve", f"http://127.0.0.1:{port}/v1/handle", args.seconds, script)
-                memory = rss_mb(server.pid)
-            finally:
-                server.send_signal(signal.SIGTERM)
-                server.wait(timeout=30)
-            port = free_port()
+        for name in args.only.split(","):
+            code, extra, body = HANDLERS[name]
+            script = os.path.join(d, name + ".lua")
+            with open(script, "w") as f:
+                f.write(f'wrk.method = "POST"\nwrk.body = \'{body}\'\nwrk.headers["Content-Type"] = "application/json"\n')
+            sb_dir, app_dir = write_servers(d, name, code, extra, args.workers)
+            sb_port, fa_port = free_port(), free_port()
+            sb = subprocess.Popen([binary, "serve", "notebooks/bench.yaml", "--port", str(sb_port), "--workers", str(args.workers)],
+                                  cwd=sb_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             # uvloop and httptools named, so a venv without them fails instead of measuring the slow fallback.
-            uv = subprocess.Popen([os.path.join(VENV, "bin", "uvicorn"), "app:app", "--port", str(port), "--workers",
-                                   str(args.workers), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"], cwd=app_dir,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            fa = subprocess.Popen([os.path.join(VENV, "bin", "uvicorn"), "app:app", "--port", str(fa_port), "--workers",
+                                   str(args.workers), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning"],
+                                  cwd=app_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                wait_ready(f"http://127.0.0.1:{port}/docs")
-                fa, _ = measure("fastapi + uvicorn[std]", f"http://127.0.0.1:{port}/v1/handle", args.seconds, script)
+                wait_ready(f"http://127.0.0.1:{sb_port}/readyz", sb)
+                wait_ready(f"http://127.0.0.1:{fa_port}/docs", fa)
+                urls = {"splitbook": f"http://127.0.0.1:{sb_port}/v1/handle", "fastapi": f"http://127.0.0.1:{fa_port}/v1/handle"}
+                maxima = {"splitbook": [], "fastapi": []}
+                for _ in range(args.rounds):
+                    for server in ("splitbook", "fastapi"):
+                        rps, _, _, errors = wrk(urls[server], 64, args.seconds, script)
+                        if errors:
+                            sys.exit(f"{server} answered {errors} requests with an error status ({name})")
+                        maxima[server].append(rps)
+                print(f"\nhandler: {name}")
+                halves = {}
+                for server in ("splitbook", "fastapi"):
+                    top = statistics.median(maxima[server])
+                    halves[server] = half_load(urls[server], top, max(3, args.seconds // 2), script)
+                    c, hrps, hp50, hp99 = halves[server]
+                    runs = " ".join(f"{r:.0f}" for r in maxima[server])
+                    print(f"  {server:<10} max {top:9.0f} req/s ({runs})   at ~half load ({c} conns, {hrps:.0f} req/s): "
+                          f"p50 {hp50:.2f} ms, p99 {hp99:.2f} ms", flush=True)
+                ratio = statistics.median(maxima["splitbook"]) / statistics.median(maxima["fastapi"])
+                print(f"  ratio splitbook/fastapi: {ratio:.2f}x   p99 at half load: {halves['splitbook'][3]:.2f} ms vs "
+                      f"{halves['fastapi'][3]:.2f} ms   splitbook server memory (without workers): {rss_mb(sb.pid):.1f} MB")
             finally:
-                uv.send_signal(signal.SIGTERM)
-                uv.wait(timeout=30)
-            print(f"  ratio splitbook/fastapi: {sb / fa:.2f}x   splitbook p99 at half load: {sb_p99:.2f} ms   "
-                  f"splitbook server memory (without workers): {memory:.1f} MB")
+                for p in (sb, fa):
+                    p.send_signal(signal.SIGTERM)
+                    p.wait(timeout=30)
 
 
 if __name__ == "__main__":
