@@ -123,36 +123,37 @@ enum HTMLSanitizer {
         /// Text with `<` and `>` escaped, and every `&` that does not begin a
         /// well-formed character reference (which a browser reads as text) too.
         static func escapeText(_ text: String) -> String {
-            var out = ""
-            out.reserveCapacity(text.utf8.count)
-            var rest = Substring(text)
-            while let ch = rest.first {
-                switch ch {
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\0": out += "\u{FFFD}"
-                case "&": out += isReference(rest) ? "&" : "&amp;"
-                default: out.append(ch)
+            let bytes = Array(text.utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + bytes.count / 16)
+            for (i, byte) in bytes.enumerated() {
+                switch byte {
+                case UInt8(ascii: "<"): out.append(contentsOf: "&lt;".utf8)
+                case UInt8(ascii: ">"): out.append(contentsOf: "&gt;".utf8)
+                case UInt8(ascii: "&") where !isReference(bytes, at: i): out.append(contentsOf: "&amp;".utf8)
+                case 0: out.append(contentsOf: "\u{FFFD}".utf8)
+                default: out.append(byte)
                 }
-                rest = rest.dropFirst()
             }
-            return out
+            return String(decoding: out, as: UTF8.self)
         }
 
-        /// Whether `text` starts with `&name;`, `&#123;` or `&#x7B;`.
-        private static func isReference(_ text: Substring) -> Bool {
-            let body = text.unicodeScalars.dropFirst().prefix(34)
-            guard let semicolon = body.firstIndex(of: ";") else { return false }
-            let inner = body[..<semicolon]
-            func all(_ s: Substring.UnicodeScalarView.SubSequence, _ allowed: (Unicode.Scalar) -> Bool) -> Bool { !s.isEmpty && s.allSatisfy(allowed) }
-            let digit: (Unicode.Scalar) -> Bool = { ("0"..."9").contains($0) }
-            let hex: (Unicode.Scalar) -> Bool = { digit($0) || ("a"..."f").contains($0) || ("A"..."F").contains($0) }
-            if inner.first == "#" {
-                let number = inner.dropFirst()
-                if number.first == "x" || number.first == "X" { return all(number.dropFirst(), hex) }
-                return all(number, digit)
+        /// Whether the `&` at `start` begins `&name;`, `&#123;` or `&#x7B;`.
+        private static func isReference(_ bytes: [UInt8], at start: Int) -> Bool {
+            var i = start + 1
+            let numeric = i < bytes.count && bytes[i] == UInt8(ascii: "#")
+            if numeric { i += 1 }
+            let hex = numeric && i < bytes.count && bytes[i] | 0x20 == UInt8(ascii: "x")
+            if hex { i += 1 }
+            func allowed(_ b: UInt8) -> Bool {
+                let digit = b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
+                let letter = b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")
+                if hex { return digit || (letter && b | 0x20 <= UInt8(ascii: "f")) }
+                return numeric ? digit : digit || letter
             }
-            return all(inner) { digit($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0) }
+            let first = i
+            while i < bytes.count, i - first < 32, allowed(bytes[i]) { i += 1 }
+            return i > first && i < bytes.count && bytes[i] == UInt8(ascii: ";")
         }
     }
 }
