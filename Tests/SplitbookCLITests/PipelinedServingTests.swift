@@ -109,6 +109,9 @@ struct PipelinedServingTests {
         let (server, port) = try serve(p, workers: 1)
         defer { stop(server) }
         let clients = try (0..<4).map { _ in try KeepAliveConnection(port: port) }
+        for client in clients { #expect(client.request("POST", "/v1/echo", body: #"{"token": "warm"}"#)?.status == 200) }
+        let descriptors = Processes.openDescriptors(server.processIdentifier)
+        let processes = Processes.descendants(of: server.processIdentifier).count
         let answers = simultaneously(4) { i in
             if i > 0 { usleep(300_000) }
             return clients[i].request("POST", "/v1/echo", body: i == 0 ? #"{"token": "slow", "sleep": 5}"# : #"{"token": "\#(i)"}"#)
@@ -119,6 +122,23 @@ struct PipelinedServingTests {
             #expect(answer?.status == 503 && answer?.body.contains("\"code\":\"worker_replaced\"") == true, "\(String(describing: answer))")
         }
         #expect(eventually(seconds: 10) { clients[0].request("POST", "/v1/echo", body: #"{"token": "again"}"#)?.status == 200 })
+        #expect(eventually { Processes.descendants(of: server.processIdentifier).count == processes }, "the timed-out worker is gone")
+        #expect(eventually { Processes.openDescriptors(server.processIdentifier) == descriptors }, "no descriptor left behind")
+    }
+
+    @Test func aChainOfPythonCellsAnswersConcurrentRequests() throws {
+        let p = try Project(onlineNotebook)
+        defer { p.remove() }
+        var env = ProcessInfo.processInfo.environment
+        env["HOME"] = p.url.path
+        #expect(try p.run(environment: env).result.status == 0)
+        let port = HTTP.freePort()
+        let server = try launch(p, ["serve", p.notebook, "--port", "\(port)", "--workers", "1"], environment: env)
+        defer { stop(server) }
+        #expect(HTTP.wait(for: "http://127.0.0.1:\(port)/readyz"), "the server never became ready")
+        let clients = try (0..<20).map { _ in try KeepAliveConnection(port: port) }
+        let answers = simultaneously(20) { i in clients[i].request("POST", "/v1/score", body: #"{"x": \#(i)}"#) }
+        #expect(answers.map { $0?.body } == (0..<20).map { #"{"score":\#($0 * $0 * 10)}"# }, "features, then score, for each request")
     }
 
     @Test func handleBatchAnswersConcurrentRequestsInBatchesEachMatchedToItsCaller() throws {
