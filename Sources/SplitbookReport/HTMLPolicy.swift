@@ -31,6 +31,10 @@ enum HTMLPolicy {
 
     static let foreignElements: Set<String> = ["svg", "math"]
 
+    /// Dropped elements a reader would miss, worth a note under what remains.
+    static let noticed: Set<String> = ["audio", "button", "canvas", "embed", "form", "iframe", "input", "math", "object",
+                                       "script", "select", "style", "svg", "textarea", "video"]
+
     /// HTML start tags that end SVG or MathML content left open (the HTML standard's list).
     static let leavesForeignContent: Set<String> = Set("""
         b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i img li listing menu meta

@@ -52,7 +52,7 @@ public struct HTMLReport {
         out += "<section class=\"cells\">\n"
         for item in document.items {
             switch item {
-            case .markdown(let text): out += "<section class=\"cell markdown\">\(HTMLSanitizer.clean(Self.markdown(text)))</section>\n"
+            case .markdown(let text): out += "<section class=\"cell markdown\">\(Self.supplied(Self.markdown(text)))</section>\n"
             case .code(let code): out += cell(code)
             }
         }
@@ -147,9 +147,9 @@ public struct HTMLReport {
             if table.omitted > 0 { out += "<p class=\"hint\">\(table.omitted) more rows not shown</p>" }
             return out + "</figure>\n"
         case .markdown:
-            return "<figure class=\"display\">\(caption)<div class=\"md\">\(HTMLSanitizer.clean(Self.markdown(file.text)))</div></figure>\n"
+            return "<figure class=\"display\">\(caption)<div class=\"md\">\(Self.supplied(Self.markdown(file.text)))</div></figure>\n"
         case .html:
-            return "<figure class=\"display\">\(caption)<div class=\"html\">\(HTMLSanitizer.clean(file.text))</div></figure>\n"
+            return "<figure class=\"display\">\(caption)<div class=\"html\">\(Self.supplied(file.text))</div></figure>\n"
         case .json:
             let text = JSONValue.parseJSON(file.data)?.prettyJSON() ?? file.text
             return "<figure class=\"display\">\(caption)<pre>\(HTMLText.escape(text))</pre></figure>\n"
@@ -167,6 +167,14 @@ public struct HTMLReport {
             out += "<td class=\"ms\">\(Self.number(s.p50))</td></tr>"
         }
         return out + "</table></div></div>\n"
+    }
+
+    /// HTML the notebook supplied, sanitised, with a note naming what was left out.
+    static func supplied(_ html: String) -> String {
+        let cleaned = HTMLSanitizer.clean(html)
+        guard !cleaned.removed.isEmpty else { return cleaned.html }
+        return cleaned.html + "<p class=\"hint\">Not shown: \(cleaned.removed.joined(separator: ", ")). "
+            + "A report runs no scripts and loads nothing from elsewhere.</p>"
     }
 
     static func markdown(_ text: String) -> String { Markdown.html(text) }

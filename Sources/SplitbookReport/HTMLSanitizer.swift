@@ -11,15 +11,22 @@
 /// showing their alt text; every table is wrapped in a box that scrolls
 /// sideways, so a wide table never widens the report.
 enum HTMLSanitizer {
-    static func clean(_ html: String) -> String {
+    /// Sanitised HTML, and the elements of `HTMLPolicy.noticed` it left out (sorted).
+    struct Cleaned {
+        var html: String
+        var removed: [String]
+    }
+
+    static func clean(_ html: String) -> Cleaned {
         var writer = Writer()
         var tokenizer = HTMLTokenizer(html)
         while let token = tokenizer.next() { writer.add(token) }
-        return writer.finish()
+        return Cleaned(html: writer.finish(), removed: writer.removed.sorted())
     }
 
     private struct Writer {
         var out = ""
+        var removed: Set<String> = []
         /// Elements written and not yet closed, with the markup that closes each.
         var open: [(name: String, closer: String)] = []
         /// While inside a dropped element: its name and how deeply it nests in itself.
@@ -51,6 +58,7 @@ enum HTMLSanitizer {
         }
 
         private mutating func start(_ name: String, _ attributes: [HTMLAttribute], selfClosing: Bool) {
+            if HTMLPolicy.noticed.contains(name) { removed.insert(name) }
             if HTMLPolicy.droppedWithContent.contains(name) {
                 if !(selfClosing && !HTMLTokenizer.rawTextElements.contains(name)) { skipping = (name, 1) }
                 return

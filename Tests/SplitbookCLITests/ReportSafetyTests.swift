@@ -161,6 +161,8 @@ struct ReportSafetyTests {
                 #expect(dom.contains("<a href=\"http://\(listener.host)/\(id)\">\(alt)</a>"), "\(path) lost vector \(id)'s link")
             }
             #expect(dom.contains("src=\"data:image/svg+xml;base64,"), "\(path) lost the svg display file")
+            #expect(dom.contains("<p class=\"hint\">Not shown: audio, button, embed, form, iframe, input, math, object, script, style, svg"),
+                    "\(path) does not say what it left out of vectors.html")
 
             let probed = try Chromium.dumpDOM(try ReportPages.withScript(page, Self.probe, suffix: "probed"))
             #expect(!ReportPages.rootTag(probed).contains("data-pwned"), "a vector ran in \(path): \(ReportPages.rootTag(probed))")
