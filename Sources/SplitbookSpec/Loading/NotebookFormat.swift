@@ -71,7 +71,7 @@ public enum NotebookFormat {
         Field(name: "max_batch", type: .integer(minimum: 1, maximum: 4096),
               summary: "Online Python cells with handle_batch(requests): the most requests in one batch (default 32)."),
         Field(name: "max_wait_ms", type: .integer(minimum: 0, maximum: 1000),
-              summary: "Online Python cells with handle_batch: how long an idle worker waits for a batch to fill, in milliseconds (default 1)."),
+              summary: "Online Python cells with handle_batch: how long an idle worker waits for a batch to fill, in milliseconds (default 0: batches form while it is busy)."),
         Field(name: "parity", type: .parity,
               summary: "Online endpoints: {rows: CELL/FILE.jsonl, tolerance, relative}: offline rows the chain must reproduce."),
     ]

@@ -113,7 +113,7 @@ public struct CodeCell: Sendable {
     /// Online Python cells with `handle_batch`: how long an idle worker waits for a batch to fill, in milliseconds.
     public var maxWaitMs: Int?
     public static let defaultMaxBatch = 32
-    public static let defaultMaxWaitMs = 1
+    public static let defaultMaxWaitMs = 0
     /// The range of each key present in the cell's mapping, for diagnostics that
     /// point at a whole entry (`publish:`) rather than one value.
     public var keyRanges: [String: SourceRange] = [:]
