@@ -2,8 +2,8 @@ import Foundation
 import SplitbookSpec
 
 extension JSONValue {
-    /// Parses JSON text (a worker's response); nil when it is not JSON.
+    /// Parses JSON text (a request body, a worker's answer, a file); nil when it is not JSON.
     public static func parseJSON(_ text: some DataProtocol) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text))
+        JSONReader.parse(Array(text))
     }
 }
