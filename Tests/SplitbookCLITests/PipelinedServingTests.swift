@@ -205,9 +205,25 @@ struct PipelinedServingTests {
         #expect(samples?.map { $0["response"] as? [String: Int] } == [["double": 2], ["double": 42]])
     }
 
-    func serve(_ p: Project, workers: Int) throws -> (Process, Int) {
+    /// `--max-inflight 1 --queue 0`: one request at a time on the one worker and nothing waiting,
+    /// so of four at once, one is answered and three are turned away with 503 and `Retry-After`.
+    @Test func maxInflightAndQueueFlagsBoundTheWork() throws {
+        let p = try Project(pipelinedNotebook)
+        defer { p.remove() }
+        let (server, port) = try serve(p, workers: 1, extra: ["--max-inflight", "1", "--queue", "0"])
+        defer { stop(server) }
+        let clients = try (0..<4).map { _ in try KeepAliveConnection(port: port) }
+        let answers = simultaneously(4) { i in clients[i].request("POST", "/v1/echo", body: #"{"token": "t\#(i)", "sleep": 0.5}"#) }
+        let statuses = answers.map { $0?.status ?? 0 }.sorted()
+        #expect(statuses == [200, 503, 503, 503], "\(answers)")
+        #expect(answers.filter { $0?.status == 503 }.allSatisfy { $0?.body.contains("overloaded") == true }, "\(answers)")
+        let after = try KeepAliveConnection(port: port).request("POST", "/v1/echo", body: #"{"token": "after"}"#)
+        #expect(after?.status == 200, "the endpoint answers again once the request in flight is done")
+    }
+
+    func serve(_ p: Project, workers: Int, extra: [String] = []) throws -> (Process, Int) {
         let port = HTTP.freePort()
-        let server = try launch(p, ["serve", p.notebook, "--port", "\(port)", "--workers", "\(workers)"])
+        let server = try launch(p, ["serve", p.notebook, "--port", "\(port)", "--workers", "\(workers)"] + extra)
         #expect(HTTP.wait(for: "http://127.0.0.1:\(port)/readyz"), "the server never became ready")
         return (server, port)
     }

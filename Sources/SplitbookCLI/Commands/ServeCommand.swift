@@ -31,12 +31,14 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest request body in bytes.") var maxBody = 1 << 20
     @Option(help: "Seconds a request may take before 504.") var timeout: Double = 30
     @Option(help: "Requests that may wait for a busy endpoint before 503.") var queue = 64
+    @Option(help: "Requests in flight at once on each running copy of an endpoint (raised to a larger max_batch).")
+    var maxInflight = 32
     @Flag(help: "Return cells' tracebacks in error responses (local work only; they name the server's paths).") var debug = false
     @OptionGroup var locations: Locations
 
     func validate() throws {
-        guard workers >= 1, maxBody >= 1, timeout > 0, queue >= 0, (1...65535).contains(port) else {
-            throw ValidationError("--workers, --max-body and --timeout must be positive, --queue at least 0, --port 1-65535")
+        guard workers >= 1, maxBody >= 1, timeout > 0, maxInflight >= 1, queue >= 0, (1...65535).contains(port) else {
+            throw ValidationError("--workers, --max-body, --timeout and --max-inflight must be positive, --queue at least 0, --port 1-65535")
         }
     }
 
@@ -61,6 +63,7 @@ struct ServeCommand: ParsableCommand {
         options.maxBody = maxBody
         options.timeout = timeout
         options.queueLimit = queue
+        options.maxInflight = maxInflight
         options.debug = debug
         do {
             try runServer(target, options: options)
