@@ -23,7 +23,7 @@ struct RandomNotebook {
     var sources: [String]
     var params: [String: Int]
 
-    init(_ rng: inout SplitMix) {
+    init(_ rng: inout SplitMix64) {
         sources = (0..<3).map { "source \($0) v\(rng.below(100))" }
         params = ["p": 1, "q": 1]
         cells = []
@@ -70,7 +70,7 @@ struct RandomNotebook {
     }
 
     /// One random edit.
-    mutating func edit(_ rng: inout SplitMix) -> String {
+    mutating func edit(_ rng: inout SplitMix64) -> String {
         let i = rng.below(cells.count)
         switch rng.below(7) {
         case 0: cells[i].comment += 1; return "reword c\(i) (same output)"
@@ -89,20 +89,6 @@ struct RandomNotebook {
     }
 }
 
-/// A small, seedable random number generator (SplitMix64), so a failing case can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 @Suite("status predicts what run does, on random notebooks and edits (in process)")
 struct PlanPropertyTests {
     /// Cases per shard; the shards run in parallel, each case in a directory of its own.
@@ -111,7 +97,7 @@ struct PlanPropertyTests {
     @Test(arguments: 0..<4) func statusPredictsRunAndRunMatchesTheModel(shard: Int) throws {
         var checked = 0
         for seed in UInt64(shard * Self.casesPerShard)..<UInt64((shard + 1) * Self.casesPerShard) {
-            var rng = SplitMix(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var model = RandomNotebook(&rng)
             let caseDir = try TemporaryDirectory("splitbook-property-case", inMemory: true)
             defer { caseDir.remove() }

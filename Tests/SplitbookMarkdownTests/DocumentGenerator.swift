@@ -1,25 +1,12 @@
-/// SplitMix64: a small seeded generator, so that a failing document can be made again from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import SplitbookTestSupport
 
 /// Random Markdown documents built from fragments of every CommonMark construct (and
 /// tables), nested into one another: emphasis inside links inside list items inside
 /// block quotes, lazy lines, definitions used before and after they appear.
 struct DocumentGenerator {
-    private var random: SeededGenerator
+    private var random: SplitMix64
 
-    init(seed: UInt64) { random = SeededGenerator(seed: seed) }
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
     mutating func document() -> String {
         var blocks: [String] = []
