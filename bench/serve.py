@@ -23,8 +23,9 @@ For each handler both servers are started, then for each round: wrk at 64
 connections for --seconds against splitbook, then against FastAPI (the
 median of the rounds is reported). Then, once per server, p50/p99 latency at
 roughly half its own maximum load (the connection count whose throughput is
-closest to half the maximum), and the splitbook server's own resident memory
-(without its Python workers).
+closest to half the maximum), p50/p99 of both at the same 1 and 8
+connections, and the splitbook server's own resident memory (without its
+Python workers).
 """
 import argparse
 import os
@@ -200,6 +201,10 @@ def main():
                     runs = " ".join(f"{r:.0f}" for r in maxima[server])
                     print(f"  {server:<10} max {top:9.0f} req/s ({runs})   at ~half load ({c} conns, {hrps:.0f} req/s): "
                           f"p50 {hp50:.2f} ms, p99 {hp99:.2f} ms", flush=True)
+                for c in (1, 8):  # the same offered concurrency for both: latency at equal footing
+                    row = {server: wrk(urls[server], c, max(3, args.seconds // 2), script) for server in ("splitbook", "fastapi")}
+                    print(f"  at {c} conns: " + "   ".join(f"{server} {r[0]:.0f} req/s, p50 {r[1]:.2f} ms, p99 {r[2]:.2f} ms"
+                                                         for server, r in row.items()), flush=True)
                 ratio = statistics.median(maxima["splitbook"]) / statistics.median(maxima["fastapi"])
                 print(f"  ratio splitbook/fastapi: {ratio:.2f}x   p99 at half load: {halves['splitbook'][3]:.2f} ms vs "
                       f"{halves['fastapi'][3]:.2f} ms   splitbook server memory (without workers): {rss_mb(sb.pid):.1f} MB")
