@@ -173,7 +173,7 @@ public struct CellExecutor: Sendable {
         var outputs: [String: StoredItem] = [:]
         var display: [DisplayItem] = []
         var metrics: [String: Double] = [:]
-        if FileCopy.reflinksWork(scratch: workspace.store.scratchPath("probe")) {
+        if workspace.store.hasReflinks {
             for output in job.cell.outputs { FileCopy.startWriteback(work + "/" + output.value.rawValue) }
         }
         do {

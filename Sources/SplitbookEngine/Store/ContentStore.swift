@@ -97,6 +97,9 @@ public final class ContentStore: Sendable {
     /// Writes the ledger back (end of a run; losing it only costs rehashing).
     public func saveLedger() { try? ledger.save() }
 
+    /// Whether the store's file system has reflinks (see `FileCopy`).
+    public var hasReflinks: Bool { FileCopy.reflinksWork(in: tmp, probe: scratchPath("probe")) }
+
     /// A private scratch path inside the store's filesystem (for renames).
     public func scratchPath(_ label: String) -> String {
         "\(tmp)/\(label)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"

@@ -52,14 +52,16 @@ public enum FileCopy {
         var target: UInt64
     }
 
-    /// Whether reflinks work within the file system that holds `scratch`
-    /// (two files made and removed there on first use per device).
-    static func reflinksWork(scratch: String) -> Bool {
+    /// Whether reflinks work within the file system that holds `directory`:
+    /// known after the first copy there, else probed once with two files at
+    /// `probe` (a fresh path in `directory`, made only then).
+    static func reflinksWork(in directory: String, probe: @autoclosure () -> String) -> Bool {
         var st = stat()
-        guard stat((scratch as NSString).deletingLastPathComponent, &st) == 0 else { return false }
+        guard stat(directory, &st) == 0 else { return false }
         let pair = DevicePair(source: UInt64(st.st_dev), target: UInt64(st.st_dev))
         if let known = reflinks.withLock({ $0[pair] }) { return known }
-        let source = scratch + "-a", target = scratch + "-b"
+        let path = probe()
+        let source = path + "-a", target = path + "-b"
         defer { unlink(source); unlink(target) }
         guard (try? FileWriter.write(Data([1]), to: source)) != nil else { return false }
         try? copy(from: source, to: target, permissions: 0o600, stage: .placement)
