@@ -13,10 +13,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
@@ -51,13 +49,14 @@ let package = Package(
             name: "SplitbookExport",
             dependencies: ["SplitbookEngine", "SplitbookSpec", .product(name: "Mustache", package: "swift-mustache")]
         ),
-        // `splitbook serve`: the HTTP API of CONTRACT §8 (the only HTTP code).
+        // `splitbook serve`: the HTTP API of CONTRACT §8 on SwiftNIO's HTTP/1.1 codec (the only HTTP code).
         .target(
             name: "SplitbookServer",
             dependencies: [
                 "SplitbookEngine", "SplitbookSpec",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -88,8 +87,6 @@ let package = Package(
             name: "SplitbookServerTests",
             dependencies: [
                 "SplitbookServer", "SplitbookEngine", "SplitbookSpec", "SplitbookTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,10 +1,11 @@
 import Foundation
+import NIOCore
 import SplitbookEngine
 
 /// The running copies ("lanes") of one endpoint's chain. A lane takes up to
 /// `maxInflight` requests at once (its Python workers pipeline them); each
-/// request goes to the least busy live lane, or waits in a bounded queue when
-/// every lane is full. A lane whose worker crashed or timed out is replaced
+/// request goes to a live lane with room (see `take`), or waits in a bounded
+/// queue when every lane is full. A lane whose worker crashed or timed out is replaced
 /// in the background: no request waits for that. The state sits behind one
 /// lock, held only to count, never across a wait.
 final class LanePool: @unchecked Sendable {
@@ -24,12 +25,12 @@ final class LanePool: @unchecked Sendable {
     let endpoint: String
     private let maxInflight: Int
     private let queueLimit: Int
-    private let restart: @Sendable () throws -> OnlineChain
+    private let restart: @Sendable (_ lane: Int) throws -> OnlineChain
     private let restarted: @Sendable () -> Void
     private let lock = NSLock()
     private var lanes: [OnlineChain?]
     private var inflight: [Int]
-    private var waiters: [CheckedContinuation<Lease, any Error>] = []
+    private var waiters: [(promise: EventLoopPromise<Lease>, loop: any EventLoop)] = []
     private var busy = 0
     private var drained: [CheckedContinuation<Void, Never>] = []
     private var retired = false
@@ -37,7 +38,7 @@ final class LanePool: @unchecked Sendable {
     /// `restart` starts a fresh chain for a broken lane (on `BlockingWork`'s
     /// threads); `restarted` hears of each restart (metrics).
     init(endpoint: String, lanes: [OnlineChain], maxInflight: Int, queueLimit: Int,
-         restart: @escaping @Sendable () throws -> OnlineChain, restarted: @escaping @Sendable () -> Void) {
+         restart: @escaping @Sendable (_ lane: Int) throws -> OnlineChain, restarted: @escaping @Sendable () -> Void) {
         self.endpoint = endpoint
         self.lanes = lanes
         self.inflight = lanes.map { _ in 0 }
@@ -47,18 +48,15 @@ final class LanePool: @unchecked Sendable {
         self.restarted = restarted
     }
 
-    /// A lane for one request, waiting in the queue when every lane is full.
-    func acquire() async throws -> Lease {
-        if let lease = lock.withLock({ take() }) { return lease }
-        return try await withCheckedThrowingContinuation { continuation in
-            let outcome: Result<Lease, any Error>? = lock.withLock {
-                if retired { return .failure(Failure.retired) }
-                if let lease = take() { return .success(lease) }
-                guard waiters.count < queueLimit else { return .failure(Failure.overloaded) }
-                waiters.append(continuation)
-                return nil
-            }
-            if let outcome { continuation.resume(with: outcome) }
+    /// A lane for one request on `eventLoop`, after a wait in the queue when every lane is full.
+    func acquire(on eventLoop: any EventLoop) -> EventLoopFuture<Lease> {
+        lock.withLock {
+            if retired { return eventLoop.makeFailedFuture(Failure.retired) }
+            if let lease = take(near: eventLoop) { return eventLoop.makeSucceededFuture(lease) }
+            guard waiters.count < queueLimit else { return eventLoop.makeFailedFuture(Failure.overloaded) }
+            let promise = eventLoop.makePromise(of: Lease.self)
+            waiters.append((promise, eventLoop))
+            return promise.futureResult
         }
     }
 
@@ -74,7 +72,7 @@ final class LanePool: @unchecked Sendable {
             }
             return (handOut(), busy == 0 ? takeDrained() : [])
         }
-        for (waiter, lease) in handed { waiter.resume(returning: lease) }
+        for (waiter, lease) in handed { waiter.succeed(lease) }
         for waiter in idle { waiter.resume() }
         if let replaced { replace(lease.lane, replaced) }
     }
@@ -86,7 +84,7 @@ final class LanePool: @unchecked Sendable {
             defer { waiters.removeAll() }
             return waiters
         }
-        for waiter in waiting { waiter.resume(throwing: Failure.retired) }
+        for waiter in waiting { waiter.promise.fail(Failure.retired) }
         await withCheckedContinuation { continuation in
             let idle = lock.withLock {
                 if busy == 0 { return true }
@@ -102,23 +100,31 @@ final class LanePool: @unchecked Sendable {
         _ = try? await BlockingWork.run { chains.forEach { $0.stop() } }
     }
 
-    /// The least busy live lane with room (under the lock).
-    private func take() -> Lease? {
+    /// A live lane with room (under the lock): an idle one, else the least
+    /// busy on `eventLoop` (answering it needs no hop between threads), else
+    /// the least busy. So no worker idles while another has a queue, and a
+    /// loaded server keeps each request on its connection's event loop.
+    private func take(near eventLoop: any EventLoop) -> Lease? {
         guard !retired else { return nil }
-        var best: Int?
-        for lane in lanes.indices where lanes[lane] != nil && inflight[lane] < maxInflight {
-            if best.map({ inflight[lane] < inflight[$0] }) ?? true { best = lane }
+        var best: (lane: Int, rank: (Int, Int, Int))?
+        for lane in lanes.indices where inflight[lane] < maxInflight {
+            guard let chain = lanes[lane] else { continue }
+            let rank = (inflight[lane] == 0 ? 0 : 1, chain.eventLoop === eventLoop ? 0 : 1, inflight[lane])
+            if best.map({ rank < $0.rank }) ?? true { best = (lane, rank) }
         }
-        guard let lane = best, let chain = lanes[lane] else { return nil }
+        guard let lane = best?.lane, let chain = lanes[lane] else { return nil }
         inflight[lane] += 1
         busy += 1
         return Lease(lane: lane, chain: chain)
     }
 
     /// Waiters paired with the lanes that now have room (under the lock).
-    private func handOut() -> [(CheckedContinuation<Lease, any Error>, Lease)] {
-        var handed: [(CheckedContinuation<Lease, any Error>, Lease)] = []
-        while !waiters.isEmpty, let lease = take() { handed.append((waiters.removeFirst(), lease)) }
+    private func handOut() -> [(EventLoopPromise<Lease>, Lease)] {
+        var handed: [(EventLoopPromise<Lease>, Lease)] = []
+        while let waiter = waiters.first, let lease = take(near: waiter.loop) {
+            waiters.removeFirst()
+            handed.append((waiter.promise, lease))
+        }
         return handed
     }
 
@@ -134,7 +140,7 @@ final class LanePool: @unchecked Sendable {
         Task { [weak self] in
             _ = try? await BlockingWork.run { old.stop() }
             while let pool = self, !pool.isRetired {
-                if let fresh = try? await BlockingWork.run(restart) {
+                if let fresh = try? await BlockingWork.run({ try restart(lane) }) {
                     await pool.restored(lane, fresh)
                     return
                 }
@@ -146,7 +152,7 @@ final class LanePool: @unchecked Sendable {
     private var isRetired: Bool { lock.withLock { retired } }
 
     private func restored(_ lane: Int, _ chain: OnlineChain) async {
-        let handed: [(CheckedContinuation<Lease, any Error>, Lease)]? = lock.withLock {
+        let handed: [(EventLoopPromise<Lease>, Lease)]? = lock.withLock {
             guard !retired else { return nil }
             lanes[lane] = chain
             return handOut()
@@ -155,6 +161,6 @@ final class LanePool: @unchecked Sendable {
             _ = try? await BlockingWork.run { chain.stop() }
             return
         }
-        for (waiter, lease) in handed { waiter.resume(returning: lease) }
+        for (waiter, lease) in handed { waiter.succeed(lease) }
     }
 }

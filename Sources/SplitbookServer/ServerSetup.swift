@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import Logging
 import NIOPosix
 import SplitbookEngine
@@ -33,75 +32,81 @@ extension ServingApplication {
                             stderrPath: String = "/dev/stderr") -> ServingApplication {
         let executor = CellExecutor(workspace: target.workspace, callerEnvironment: target.environment)
         let timeout = options.timeout
+        let eventLoops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         return ServingApplication(
             options: options, logger: logger,
             makePlan: {
                 try ServingPlan.make(file: target.file, workspace: target.workspace, registry: target.registry,
                                      environment: target.environment, name: target.name)
             },
-            startChain: { jobs, onBatch in
+            startChain: { jobs, lane, onBatch in
+                // Lanes take the event loops in turn, so each loop's connections have a lane of their own.
                 try OnlineChain(jobs: jobs, executor: executor, stderrPath: stderrPath, defaultTimeout: timeout,
-                                eventLoop: MultiThreadedEventLoopGroup.singleton.next(), onBatch: onBatch)
+                                eventLoop: eventLoops[lane % eventLoops.count], onBatch: onBatch)
             })
     }
 }
 
-/// The HTTP application around a server, bound where `options` say: what
-/// `splitbook serve` runs and what the tests drive.
-public func buildApplication(_ serving: ServingApplication, options: ServingOptions, logger: Logger) -> some ApplicationProtocol {
-    Application(router: serving.router(), configuration: .init(address: .hostname(options.host, port: options.port)), logger: logger)
-}
-
 /// Serves `target` until SIGTERM or SIGINT, blocking the calling thread:
 /// the workers load in the background (/readyz says when), SIGHUP reloads,
-/// and a stop drains in-flight requests before the workers are ended.
+/// and a stop finishes the requests in progress before the workers are ended.
 public func runServer(_ target: ServeTarget, options: ServingOptions) throws {
-    var logger = Logger(label: "splitbook.serve")
-    logger.logLevel = .info
+    let logger = {
+        var logger = Logger(label: "splitbook.serve")
+        logger.logLevel = .info
+        return logger
+    }()
     let serving = ServingApplication.make(target, options: options, logger: logger)
-    let app = UncheckedBox(buildApplication(serving, options: options, logger: logger))
+    let server = try blocking { try await HTTPServer.start(serving, host: options.host, port: options.port) }
+    logger.info("listening", metadata: ["address": "http://\(options.host):\(server.port)"])
 
-    signal(SIGHUP, SIG_IGN)
-    let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-    hangup.setEventHandler {
-        Task { [logger] in
-            let result = await serving.load()
-            logger.info("SIGHUP: reload", metadata: ["result": "\(result)"])
-        }
+    let loading = Task {
+        let result = await serving.load()
+        logger.info("loaded", metadata: ["result": "\(result)"])
     }
-    hangup.resume()
-    defer { hangup.cancel() }
-
-    let finished = DispatchSemaphore(value: 0)
-    let failure = ErrorBox()
-    Task { [logger] in
-        defer { finished.signal() }
-        let loading = Task {
-            let result = await serving.load()
-            logger.info("loaded", metadata: ["result": "\(result)"])
+    let stop = DispatchSemaphore(value: 0)
+    let sources = [SIGHUP, SIGTERM, SIGINT].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            guard number == SIGHUP else {
+                stop.signal()
+                return
+            }
+            Task {
+                let result = await serving.load()
+                logger.info("SIGHUP: reload", metadata: ["result": "\(result)"])
+            }
         }
-        do {
-            try await app.value.runService()
-        } catch {
-            failure.set(error)
-        }
-        loading.cancel()
+        source.resume()
+        return source
+    }
+    defer { sources.forEach { $0.cancel() } }
+    stop.wait()
+    logger.info("stopping: finishing the requests in progress")
+    loading.cancel()
+    try blocking {
+        await server.stop()
         await serving.shutdown()
     }
+}
+
+/// Runs `work` as a task and waits for it (the command's thread is not part of the concurrency pool).
+private func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let finished = DispatchSemaphore(value: 0)
+    let outcome = ResultBox<T>()
+    Task {
+        defer { finished.signal() }
+        do { outcome.set(.success(try await work())) } catch { outcome.set(.failure(error)) }
+    }
     finished.wait()
-    if let error = failure.value { throw error }
+    return try outcome.value!.get()
 }
 
-/// An error handed from the server task to the blocked caller.
-final class ErrorBox: @unchecked Sendable {
+/// A result handed from a task to the blocked caller.
+final class ResultBox<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var error: (any Error)?
-    func set(_ error: any Error) { lock.withLock { self.error = error } }
-    var value: (any Error)? { lock.withLock { error } }
-}
-
-/// Hands a value that is only ever used by one task at a time to that task.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+    private var result: Result<T, any Error>?
+    func set(_ result: Result<T, any Error>) { lock.withLock { self.result = result } }
+    var value: Result<T, any Error>? { lock.withLock { result } }
 }

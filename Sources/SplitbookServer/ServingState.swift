@@ -16,8 +16,14 @@ actor ServingState {
         var schemas: [String: JSONSchemaValidator] = [:]
     }
 
-    private(set) var current: Generation?
-    private(set) var loadError: String?
+    private(set) var current: Generation? {
+        didSet { routes.publish(current) }
+    }
+    /// The current generation's endpoints, for the request path (no hop to this actor).
+    nonisolated let routes = RouteTable()
+    private(set) var loadError: String? {
+        didSet { routes.publish(loadError: loadError) }
+    }
     private let makePlan: @Sendable () throws -> ServingPlan
     private let startChain: StartChain
     private let options: ServingOptions
@@ -33,8 +39,6 @@ actor ServingState {
         self.makePlan = makePlan
         self.startChain = startChain
     }
-
-    var isReady: Bool { current != nil }
 
     /// Resolves artifacts and starts every lane; becomes ready when all have loaded.
     /// Returns what changed, in words (for logs and /admin/reload).
@@ -62,7 +66,7 @@ actor ServingState {
                 let name = endpoint.name
                 let onBatch: @Sendable (Int) -> Void = { [metrics] in metrics.batch(endpoint: name, size: $0) }
                 let lanes = try await withThrowingTaskGroup(of: OnlineChain.self) { group in
-                    for _ in 0..<options.workers { group.addTask { try await BlockingWork.run { try start(jobs, onBatch) } } }
+                    for lane in 0..<options.workers { group.addTask { try await BlockingWork.run { try start(jobs, lane, onBatch) } } }
                     var lanes: [OnlineChain] = []
                     for try await lane in group { lanes.append(lane) }
                     return lanes
@@ -77,7 +81,7 @@ actor ServingState {
                 }
                 pools[endpoint.name] = LanePool(endpoint: endpoint.name, lanes: lanes,
                                                 maxInflight: max(options.maxInflight, lanes[0].largestBatch), queueLimit: options.queueLimit,
-                                                restart: { try start(jobs, onBatch) }, restarted: { [metrics] in metrics.workerRestart(endpoint: name) })
+                                                restart: { try start(jobs, $0, onBatch) }, restarted: { [metrics] in metrics.workerRestart(endpoint: name) })
             }
         } catch {
             for pool in pools.values { await pool.retire() }
@@ -120,20 +124,54 @@ actor ServingState {
         self.current = nil
     }
 
-    /// The endpoint's pool and request schema in the current generation (one hop for both).
-    func route(_ endpoint: String) -> (LanePool, JSONSchemaValidator?)? {
-        guard let current, let pool = current.pools[endpoint] else { return nil }
-        return (pool, current.schemas[endpoint])
-    }
-
     static func describe(_ artifacts: [ServingPlan.Artifact]) -> String {
         artifacts.isEmpty ? "no artifacts" : artifacts.map { "\($0.reference) v\($0.version)" }.joined(separator: ", ")
     }
 
 }
 
-/// Starts one running copy of an endpoint's chain; the chain reports the size of each `handle_batch` batch to the closure.
-public typealias StartChain = @Sendable (_ jobs: [CellJob], _ onBatch: @escaping @Sendable (Int) -> Void) throws -> OnlineChain
+/// The generation being served and why none is, behind a lock: what the
+/// routes look up on their event loop, without waiting for the actor (which
+/// may be busy loading), one lock for an endpoint's pool and schema.
+final class RouteTable: @unchecked Sendable {
+    /// Where a request to an endpoint goes.
+    enum Route {
+        case serve(LanePool, JSONSchemaValidator?)
+        /// No generation is served yet.
+        case notReady
+        /// No such endpoint; the names of those that exist.
+        case unknown([String])
+    }
+
+    private let lock = NSLock()
+    private var generation: ServingState.Generation?
+    private var loadError: String?
+
+    func publish(_ generation: ServingState.Generation?) {
+        lock.withLock { self.generation = generation }
+    }
+
+    func publish(loadError: String?) {
+        lock.withLock { self.loadError = loadError }
+    }
+
+    /// The plan being served; nil before the first generation is ready.
+    var plan: ServingPlan? { lock.withLock { generation?.plan } }
+
+    /// Why nothing is served yet (the last load's error), nil when serving or still loading.
+    var notServing: String? { lock.withLock { generation == nil ? (loadError ?? "loading artifacts and workers") : nil } }
+
+    func route(_ endpoint: Substring) -> Route {
+        lock.withLock {
+            guard let generation else { return .notReady }
+            guard let pool = generation.pools[String(endpoint)] else { return .unknown(generation.plan.endpoints.map(\.name)) }
+            return .serve(pool, generation.schemas[String(endpoint)])
+        }
+    }
+}
+
+/// Starts one running copy (lane) of an endpoint's chain; the chain reports the size of each `handle_batch` batch to the closure.
+public typealias StartChain = @Sendable (_ jobs: [CellJob], _ lane: Int, _ onBatch: @escaping @Sendable (Int) -> Void) throws -> OnlineChain
 
 /// A generation whose answers differ from the offline half's parity rows.
 struct ParityFailure: Error, CustomStringConvertible {

@@ -1,6 +1,4 @@
 import Foundation
-import Hummingbird
-import HummingbirdTesting
 import Logging
 import SplitbookEngine
 import SplitbookServer
@@ -44,12 +42,29 @@ struct ServedProject {
     var loads: Int { (project.read("loads") ?? "").split(separator: "\n").count }
 }
 
-func post(_ client: some TestClientProtocol, _ path: String, _ body: String) async throws -> (HTTPResponse.Status, String) {
-    try await client.execute(uri: path, method: .post, body: ByteBuffer(string: body)) { ($0.status, String(buffer: $0.body)) }
+/// `serving` behind a real HTTP server on 127.0.0.1 (a port the system picks), stopped after `body`.
+func withServer(_ serving: ServingApplication, _ body: (Client) async throws -> Void) async throws {
+    let server = try await HTTPServer.start(serving, host: "127.0.0.1", port: 0)
+    do {
+        try await body(Client(base: "http://127.0.0.1:\(server.port)"))
+    } catch {
+        await server.stop()
+        throw error
+    }
+    await server.stop()
 }
 
-func get(_ client: some TestClientProtocol, _ path: String) async throws -> (HTTPResponse.Status, String) {
-    try await client.execute(uri: path, method: .get) { ($0.status, String(buffer: $0.body)) }
+/// Requests to one server.
+struct Client: Sendable {
+    let base: String
+
+    func post(_ path: String, _ body: String, headers: [String: String] = [:]) async throws -> HTTP.Reply {
+        try await HTTP.send("POST", base + path, body: body, headers: headers)
+    }
+
+    func get(_ path: String, headers: [String: String] = [:]) async throws -> HTTP.Reply {
+        try await HTTP.send("GET", base + path, headers: headers)
+    }
 }
 
 @Suite("splitbook serve: the HTTP API", .serialized)
@@ -58,32 +73,31 @@ struct ServerTests {
         let served = try ServedProject()
         defer { served.project.remove() }
         let serving = try served.serving { $0.maxBody = 64; $0.timeout = 1 }
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
-            #expect(try await get(client, "/healthz").0 == .ok)
-            let notReady = try await get(client, "/readyz")
-            #expect(notReady.0 == .serviceUnavailable)
-            #expect(notReady.1.contains("\"code\":\"not_ready\""))
-            #expect(try await post(client, "/v1/score", #"{"x": 1}"#).0 == .serviceUnavailable)
+        try await withServer(serving) { client in
+            #expect(try await client.get("/healthz").status == 200)
+            let notReady = try await client.get("/readyz")
+            #expect(notReady.status == 503)
+            #expect(notReady.body.contains("\"code\":\"not_ready\""))
+            #expect(try await client.post("/v1/score", #"{"x": 1}"#).status == 503)
 
             #expect(await serving.load() == "serving model@production v1")
-            #expect(try await get(client, "/readyz").0 == .ok)
-            let ok = try await post(client, "/v1/score", #"{"x": 21}"#)
-            #expect(ok.0 == .ok)
-            #expect(ok.1.contains("\"score\":42"))
-            let bad = try await post(client, "/v1/score", "{nope")
-            #expect(bad.0 == .badRequest && bad.1.contains("\"code\":\"bad_json\""))
-            let unknown = try await post(client, "/v1/nothing", "{}")
-            #expect(unknown.0 == .notFound && unknown.1.contains("\"code\":\"unknown_endpoint\""))
-            let noRoute = try await get(client, "/v2/what")
-            #expect(noRoute.0 == .notFound && noRoute.1.hasPrefix("{\"error\":"))
-            let big = try await post(client, "/v1/score", "{\"x\": 1, \"pad\": \"" + String(repeating: "a", count: 200) + "\"}")
-            #expect(big.0 == .contentTooLarge && big.1.contains("\"code\":\"body_too_large\""))
-            let raised = try await post(client, "/v1/score", #"{"x": 1, "raise": true}"#)
-            #expect(raised.0 == .internalServerError && raised.1.contains("ValueError: asked to raise"))
-            let slow = try await post(client, "/v1/score", #"{"x": 1, "sleep": 3}"#)
-            #expect(slow.0 == .gatewayTimeout && slow.1.contains("\"code\":\"timeout\""))
-            #expect(try await post(client, "/v1/score", #"{"x": 2}"#).0 == .ok, "the server stays up")
+            #expect(try await client.get("/readyz").status == 200)
+            let ok = try await client.post("/v1/score", #"{"x": 21}"#)
+            #expect(ok.status == 200)
+            #expect(ok.body.contains("\"score\":42"))
+            let bad = try await client.post("/v1/score", "{nope")
+            #expect(bad.status == 400 && bad.body.contains("\"code\":\"bad_json\""))
+            let unknown = try await client.post("/v1/nothing", "{}")
+            #expect(unknown.status == 404 && unknown.body.contains("\"code\":\"unknown_endpoint\""))
+            let noRoute = try await client.get("/v2/what")
+            #expect(noRoute.status == 404 && noRoute.body.hasPrefix("{\"error\":"))
+            let big = try await client.post("/v1/score", "{\"x\": 1, \"pad\": \"" + String(repeating: "a", count: 200) + "\"}")
+            #expect(big.status == 413 && big.body.contains("\"code\":\"body_too_large\""))
+            let raised = try await client.post("/v1/score", #"{"x": 1, "raise": true}"#)
+            #expect(raised.status == 500 && raised.body.contains("ValueError: asked to raise"))
+            let slow = try await client.post("/v1/score", #"{"x": 1, "sleep": 3}"#)
+            #expect(slow.status == 504 && slow.body.contains("\"code\":\"timeout\""))
+            #expect(try await client.post("/v1/score", #"{"x": 2}"#).status == 200, "the server stays up")
         }
         await serving.shutdown()
     }
@@ -94,11 +108,10 @@ struct ServerTests {
         let loadsBefore = served.loads
         let serving = try served.serving()
         _ = await serving.load()
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
+        try await withServer(serving) { client in
             for x in 0..<20 {
-                let status = try await post(client, "/v1/score", "{\"x\": \(x)}").0
-                #expect(status == .ok)
+                let status = try await client.post("/v1/score", "{\"x\": \(x)}").status
+                #expect(status == 200)
             }
         }
         #expect(served.loads - loadsBefore == 2, "two workers, each loaded once, for 20 requests")
@@ -110,17 +123,16 @@ struct ServerTests {
         defer { served.project.remove() }
         let serving = try served.serving { $0.workers = 1 }
         _ = await serving.load()
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
-            let crash = try await post(client, "/v1/score", #"{"x": 1, "crash": true}"#)
-            #expect(crash.0 == .internalServerError && crash.1.contains("\"code\":\"worker_crashed\""))
+        try await withServer(serving) { client in
+            let crash = try await client.post("/v1/score", #"{"x": 1, "crash": true}"#)
+            #expect(crash.status == 500 && crash.body.contains("\"code\":\"worker_crashed\""))
             var recovered = false
             for _ in 0..<50 where !recovered {
-                recovered = try await post(client, "/v1/score", #"{"x": 1}"#).0 == .ok
+                recovered = try await client.post("/v1/score", #"{"x": 1}"#).status == 200
                 if !recovered { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(recovered)
-            let metrics = try await get(client, "/metrics").1
+            let metrics = try await client.get("/metrics").body
             #expect(metrics.contains("splitbook_worker_restarts_total{endpoint=\"score\"} 1"))
             #expect(metrics.contains("splitbook_requests_total{endpoint=\"score\",code=\"500\"} 1"))
             #expect(metrics.contains("splitbook_request_duration_seconds_bucket{endpoint=\"score\""))
@@ -133,16 +145,13 @@ struct ServerTests {
         defer { served.project.remove() }
         let serving = try served.serving { $0.workers = 1; $0.maxInflight = 1; $0.queueLimit = 0 }
         _ = await serving.load()
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
-            async let slow = post(client, "/v1/score", #"{"x": 1, "sleep": 1}"#)
+        try await withServer(serving) { client in
+            async let slow = client.post("/v1/score", #"{"x": 1, "sleep": 1}"#)
             try await Task.sleep(for: .milliseconds(300))
-            let rejected = try await client.execute(uri: "/v1/score", method: .post, body: ByteBuffer(string: #"{"x": 1}"#)) {
-                ($0.status, String(buffer: $0.body), $0.headers[.retryAfter])
-            }
-            #expect(rejected.0 == .serviceUnavailable && rejected.1.contains("\"code\":\"overloaded\""))
-            #expect(rejected.2 == "1", "Retry-After")
-            #expect(try await slow.0 == .ok)
+            let rejected = try await client.post("/v1/score", #"{"x": 1}"#)
+            #expect(rejected.status == 503 && rejected.body.contains("\"code\":\"overloaded\""))
+            #expect(rejected.header("Retry-After") == "1")
+            #expect(try await slow.status == 200)
         }
         await serving.shutdown()
     }
@@ -151,13 +160,12 @@ struct ServerTests {
         let served = try ServedProject(loadSeconds: 1.5)
         defer { served.project.remove() }
         let serving = try served.serving()
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
+        try await withServer(serving) { client in
             let loading = Task { await serving.load() }
             try await Task.sleep(for: .milliseconds(500))
-            #expect(try await get(client, "/readyz").0 == .serviceUnavailable, "not ready while the cell's top level runs")
+            #expect(try await client.get("/readyz").status == 503, "not ready while the cell's top level runs")
             _ = await loading.value
-            #expect(try await get(client, "/readyz").0 == .ok)
+            #expect(try await client.get("/readyz").status == 200)
         }
         await serving.shutdown()
     }
@@ -168,26 +176,25 @@ struct ServerTests {
         try served.publish(weight: 10)  // version 2; production still points at 1
         let serving = try served.serving()
         _ = await serving.load()
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
-            #expect(try await get(client, "/v1/artifacts").1.contains("\"version\":1"))
-            let traffic = Task { () -> [HTTPResponse.Status] in
-                var statuses: [HTTPResponse.Status] = []
+        try await withServer(serving) { client in
+            #expect(try await client.get("/v1/artifacts").body.contains("\"version\":1"))
+            let traffic = Task { () -> [Int] in
+                var statuses: [Int] = []
                 for _ in 0..<60 {
-                    statuses.append(try await post(client, "/v1/score", #"{"x": 1}"#).0)
+                    statuses.append(try await client.post("/v1/score", #"{"x": 1}"#).status)
                     try await Task.sleep(for: .milliseconds(10))
                 }
                 return statuses
             }
             try await Task.sleep(for: .milliseconds(150))
             #expect(try served.project.splitbook(["registry", "promote", "model@2", "production"]).status == 0)
-            let reload = try await post(client, "/admin/reload", "")
-            #expect(reload.0 == .ok && reload.1.contains("now serving model@production v2"))
+            let reload = try await client.post("/admin/reload", "")
+            #expect(reload.status == 200 && reload.body.contains("now serving model@production v2"))
             let statuses = try await traffic.value
-            #expect(statuses.allSatisfy { $0 == .ok }, "\(statuses)")
-            #expect(try await post(client, "/v1/score", #"{"x": 1}"#).1.contains("\"score\":10"))
-            #expect(try await get(client, "/v1/artifacts").1.contains("\"version\":2"))
-            let metadata = try await get(client, "/metadata").1
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            #expect(try await client.post("/v1/score", #"{"x": 1}"#).body.contains("\"score\":10"))
+            #expect(try await client.get("/v1/artifacts").body.contains("\"version\":2"))
+            let metadata = try await client.get("/metadata").body
             #expect(metadata.contains("\"notebook\":\"nb\"") && metadata.contains("\"score\":\""))
         }
         await serving.shutdown()
@@ -197,10 +204,10 @@ struct ServerTests {
         let served = try ServedProject()
         defer { served.project.remove() }
         let serving = try served.serving()
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
-            let (status, text) = try await get(client, "/openapi.json")
-            #expect(status == .ok)
+        try await withServer(serving) { client in
+            let reply = try await client.get("/openapi.json")
+            #expect(reply.status == 200)
+            let text = reply.body
             let doc = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
             #expect(doc["openapi"] as? String == "3.1.0")
             let paths = try #require(doc["paths"] as? [String: Any])
@@ -217,16 +224,15 @@ struct ServerTests {
         let served = try ServedProject()  // score has `timeout: 2`
         defer { served.project.remove() }
         let serving = try served.serving { $0.timeout = 30 }
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
+        try await withServer(serving) { client in
             _ = await serving.load()
-            let slow = try await post(client, "/v1/score", #"{"x": 1, "sleep": 4}"#)
-            #expect(slow.0 == .gatewayTimeout, "\(slow.1)")
-            #expect(slow.1.contains("within 2"), "\(slow.1)")
+            let slow = try await client.post("/v1/score", #"{"x": 1, "sleep": 4}"#)
+            #expect(slow.status == 504, "\(slow.body)")
+            #expect(slow.body.contains("within 2"), "\(slow.body)")
             // The replaced worker answers again.
             var answered = false
             for _ in 0..<50 where !answered {
-                answered = try await post(client, "/v1/score", #"{"x": 2}"#).0 == .ok
+                answered = try await client.post("/v1/score", #"{"x": 2}"#).status == 200
                 if !answered { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(answered)
@@ -239,13 +245,12 @@ struct ServerTests {
         defer { served.project.remove() }
         for debug in [false, true] {
             let serving = try served.serving { $0.debug = debug }
-            let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-            try await app.test(.router) { client in
+            try await withServer(serving) { client in
                 _ = await serving.load()
-                let (head, body) = try await client.execute(uri: "/v1/score", method: .post, headers: [RequestIDMiddleware.header: "req-42"],
-                                                           body: ByteBuffer(string: #"{"x": 1, "raise": true}"#)) { ($0, String(buffer: $0.body)) }
-                #expect(head.status == .internalServerError)
-                #expect(head.headers[RequestIDMiddleware.header] == "req-42")
+                let reply = try await client.post("/v1/score", #"{"x": 1, "raise": true}"#, headers: [RequestID.header: "req-42"])
+                let body = reply.body
+                #expect(reply.status == 500)
+                #expect(reply.header(RequestID.header) == "req-42")
                 let error = try #require(((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["error"]) as? [String: Any])
                 #expect(error["type"] as? String == "ValueError")
                 #expect(error["id"] as? String == "req-42")
@@ -261,20 +266,17 @@ struct ServerTests {
         let served = try ServedProject()
         defer { served.project.remove() }
         let serving = try served.serving()
-        let app = buildApplication(serving, options: ServingOptions(), logger: Logger(label: "test"))
-        try await app.test(.router) { client in
-            let generated = try await client.execute(uri: "/healthz", method: .get) { $0.headers[RequestIDMiddleware.header] }
+        try await withServer(serving) { client in
+            let generated = try await client.get("/healthz").header(RequestID.header)
             #expect(generated?.count == 16)
-            let hostile = try await client.execute(uri: "/healthz", method: .get, headers: [RequestIDMiddleware.header: "a b;<script>"]) {
-                $0.headers[RequestIDMiddleware.header]
-            }
+            let hostile = try await client.get("/healthz", headers: [RequestID.header: "a b;<script>"]).header(RequestID.header)
             #expect(hostile != "a b;<script>" && hostile?.count == 16)
-            let wrong = try await client.execute(uri: "/v1/score", method: .get) { ($0.status, $0.headers[.allow], String(buffer: $0.body)) }
-            #expect(wrong.0 == .methodNotAllowed && wrong.1 == "POST")
-            #expect(wrong.2.contains("\"code\":\"method_not_allowed\""))
-            let reload = try await client.execute(uri: "/healthz", method: .post) { ($0.status, $0.headers[.allow]) }
-            #expect(reload.0 == .methodNotAllowed && reload.1 == "GET")
-            #expect(try await get(client, "/nowhere").0 == .notFound)
+            let wrong = try await client.get("/v1/score")
+            #expect(wrong.status == 405 && wrong.header("Allow") == "POST")
+            #expect(wrong.body.contains("\"code\":\"method_not_allowed\""))
+            let reload = try await client.post("/healthz", "")
+            #expect(reload.status == 405 && reload.header("Allow") == "GET")
+            #expect(try await client.get("/nowhere").status == 404)
         }
     }
 }

@@ -22,6 +22,37 @@ public enum HTTP {
         return result
     }
 
+    /// An answer: status, body, and its headers by lowercased name.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: String
+        public var headers: [String: String]
+
+        public func header(_ name: String) -> String? { headers[name.lowercased()] }
+    }
+
+    /// Sends a request without blocking a thread; throws when nothing answered.
+    public static func send(_ method: String, _ url: String, body: String? = nil, headers: [String: String] = [:],
+                            timeout: Double = 30) async throws -> Reply {
+        var request = URLRequest(url: URL(string: url)!, timeoutInterval: timeout)
+        request.httpMethod = method
+        if let body { request.httpBody = Data(body.utf8) }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        return try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                guard let response = response as? HTTPURLResponse else {
+                    return continuation.resume(throwing: error ?? URLError(.badServerResponse))
+                }
+                var headers: [String: String] = [:]
+                for (name, value) in response.allHeaderFields {
+                    if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+                }
+                continuation.resume(returning: Reply(status: response.statusCode, body: String(decoding: data ?? Data(), as: UTF8.self),
+                                                     headers: headers))
+            }.resume()
+        }
+    }
+
     /// Polls `url` until it answers `status` (up to `seconds`).
     public static func wait(for url: String, status: Int = 200, seconds: Double = 30) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)

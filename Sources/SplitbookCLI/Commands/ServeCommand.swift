@@ -33,6 +33,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Requests that may wait for a busy endpoint before 503.") var queue = 64
     @Option(help: "Requests in flight at once on each running copy of an endpoint (raised to a larger max_batch).")
     var maxInflight = 32
+    @Flag(help: "Log a line per endpoint request (id, status, milliseconds); errors are logged either way.") var accessLog = false
     @Flag(help: "Return cells' tracebacks in error responses (local work only; they name the server's paths).") var debug = false
     @OptionGroup var locations: Locations
 
@@ -65,6 +66,7 @@ struct ServeCommand: ParsableCommand {
         options.queueLimit = queue
         options.maxInflight = maxInflight
         options.debug = debug
+        options.accessLog = accessLog
         do {
             try runServer(target, options: options)
         } catch {

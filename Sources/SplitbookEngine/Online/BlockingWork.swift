@@ -1,3 +1,4 @@
+import NIOCore
 import NIOPosix
 
 /// Work that has to block a thread (a per-request process, starting or
@@ -15,5 +16,10 @@ public enum BlockingWork {
 
     public static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await pool.runIfActive(work)
+    }
+
+    /// `work` on the pool; the future completes on `eventLoop`.
+    public static func submit<T: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
+        pool.runIfActive(eventLoop: eventLoop, work)
     }
 }

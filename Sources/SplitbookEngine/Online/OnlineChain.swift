@@ -40,6 +40,9 @@ public final class OnlineChain: @unchecked Sendable {
     private let bases: [String]
     private let store: ContentStore
 
+    /// The event loop its Python workers' pipes are on (nil for a notebook run's chain).
+    public let eventLoop: (any EventLoop)?
+
     /// The largest `max_batch` its cells set (1 if none does): how many requests it needs in flight to fill a batch.
     public let largestBatch: Int
 
@@ -85,6 +88,7 @@ public final class OnlineChain: @unchecked Sendable {
         self.cells = jobs.map(\.cell.id.value)
         self.timeouts = jobs.map { $0.cell.timeout ?? defaultTimeout }
         self.largestBatch = jobs.compactMap(\.cell.maxBatch).max() ?? 1
+        self.eventLoop = eventLoop
     }
 
     /// Sends `request` through the chain. Blocks until the endpoint answers.
@@ -99,16 +103,20 @@ public final class OnlineChain: @unchecked Sendable {
         return .success(value)
     }
 
-    /// Sends `request` through the chain without blocking a thread; several may be in flight.
-    public func respond(_ request: JSONValue) async -> Result<JSONValue, Failure> {
-        var value = request
-        for (i, worker) in workers.enumerated() {
-            switch await worker.respond(value, timeout: timeouts[i]) {
-            case .success(let next): value = next
-            case .failure(let error): return .failure(failure(error, at: i, timeout: nil))
+    /// Sends `request` through the chain without blocking a thread; several
+    /// may be in flight. The future completes on `eventLoop`.
+    public func respond(_ request: JSONValue, on eventLoop: any EventLoop) -> EventLoopFuture<Result<JSONValue, Failure>> {
+        respond(request, from: 0, on: eventLoop)
+    }
+
+    private func respond(_ value: JSONValue, from i: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Result<JSONValue, Failure>> {
+        guard i < workers.count else { return eventLoop.makeSucceededFuture(.success(value)) }
+        return workers[i].respond(value, timeout: timeouts[i], on: eventLoop).flatMap { result in
+            switch result {
+            case .success(let next): self.respond(next, from: i + 1, on: eventLoop)
+            case .failure(let error): eventLoop.makeSucceededFuture(.failure(self.failure(error, at: i, timeout: nil)))
             }
         }
-        return .success(value)
     }
 
     private func failure(_ error: OnlineWorker.Failure, at i: Int, timeout: Double?) -> Failure {

@@ -123,14 +123,15 @@ final class OnlineWorker: @unchecked Sendable {
     }
 
     /// Answers one request without blocking a thread of the caller's: an
-    /// attached Python worker through its channel, anything else on `BlockingWork`'s threads.
-    func respond(_ request: JSONValue, timeout: Double) async -> Result<JSONValue, Failure> {
-        do {
-            if let pipelined { return Self.decode(try await pipelined.call(request, timeout: timeout).get().readableBytesView) }
-            return try await BlockingWork.run { self.call(request, timeout: timeout) }
-        } catch {
-            return .failure(error as? Failure ?? Failure(description: "\(error)", kind: .crashed))
+    /// attached Python worker through its channel, anything else on
+    /// `BlockingWork`'s threads. The future completes on `eventLoop`.
+    func respond(_ request: JSONValue, timeout: Double, on eventLoop: any EventLoop) -> EventLoopFuture<Result<JSONValue, Failure>> {
+        let answer: EventLoopFuture<Result<JSONValue, Failure>> = if let pipelined {
+            pipelined.call(request, timeout: timeout).map { Self.decode($0.readableBytesView) }
+        } else {
+            BlockingWork.submit(on: eventLoop) { self.call(request, timeout: timeout) }
         }
+        return answer.hop(to: eventLoop).recover { .failure($0 as? Failure ?? Failure(description: "\($0)", kind: .crashed)) }
     }
 
     /// One request through a Python worker that is not attached to an event loop.

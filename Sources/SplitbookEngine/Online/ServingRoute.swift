@@ -46,7 +46,8 @@ public enum ServingRoute: CaseIterable, Sendable {
         allCases.filter { $0.matches(path) }.map(\.method)
     }
 
-    func matches(_ path: String) -> Bool {
+    /// Whether `path` is this route's (`/v1/NAME` is the endpoint route's).
+    public func matches(_ path: String) -> Bool {
         guard self == .endpoint else { return path == self.path }
         let name = path.dropFirst("/v1/".count)
         return path.hasPrefix("/v1/") && !name.isEmpty && !name.contains("/") && name != "artifacts"
