@@ -21,11 +21,11 @@ Handlers:
 
 For each handler both servers are started, then for each round: wrk at 64
 connections for --seconds against splitbook, then against FastAPI (the
-median of the rounds is reported). Then, once per server, p50/p99 latency at
-roughly half its own maximum load (the connection count whose throughput is
-closest to half the maximum), p50/p99 of both at the same 1 and 8
-connections, and the splitbook server's own resident memory (without its
-Python workers).
+median of the rounds is reported). Then latency at half load: both servers
+under the same paced load of half FastAPI's maximum (each wrk connection
+waits 10 ms between its requests, and there are as many connections as that
+rate needs), p50/p99 of both at the same 1 and 8 connections, and the
+splitbook server's own resident memory (without its Python workers).
 """
 import argparse
 import os
@@ -129,14 +129,19 @@ def rss_mb(pid):
     return 0.0
 
 
-def half_load(url, maximum, seconds, script):
-    """(connections, req/s, p50, p99) at the connection count whose throughput is closest to half of `maximum`."""
-    best = None
-    for c in (1, 2, 4, 8, 16, 32):
-        rps, p50, p99, _ = wrk(url, c, seconds, script)
-        if best is None or abs(rps - maximum / 2) < abs(best[1] - maximum / 2):
-            best = (c, rps, p50, p99)
-    return best
+PACE_MS = 10  # think time of each connection under the paced load
+
+
+def paced(url, rate, seconds, script):
+    """(connections, req/s, p50, p99) with each connection waiting PACE_MS between requests, offering about `rate` req/s."""
+    connections = max(1, round(rate * PACE_MS / 1000))
+    with open(script) as f:
+        body = f.read()
+    pacing = script + ".paced.lua"
+    with open(pacing, "w") as f:
+        f.write(body + f"function delay()\n  return {PACE_MS}\nend\n")
+    rps, p50, p99, _ = wrk(url, connections, seconds, pacing)
+    return connections, rps, p50, p99
 
 
 def write_servers(d, name, code, extra, workers):
@@ -193,21 +198,20 @@ def main():
                             sys.exit(f"{server} answered {errors} requests with an error status ({name})")
                         maxima[server].append(rps)
                 print(f"\nhandler: {name}")
-                halves = {}
                 for server in ("splitbook", "fastapi"):
-                    top = statistics.median(maxima[server])
-                    halves[server] = half_load(urls[server], top, max(3, args.seconds // 2), script)
-                    c, hrps, hp50, hp99 = halves[server]
                     runs = " ".join(f"{r:.0f}" for r in maxima[server])
-                    print(f"  {server:<10} max {top:9.0f} req/s ({runs})   at ~half load ({c} conns, {hrps:.0f} req/s): "
-                          f"p50 {hp50:.2f} ms, p99 {hp99:.2f} ms", flush=True)
+                    print(f"  {server:<10} max {statistics.median(maxima[server]):9.0f} req/s ({runs})")
+                half = statistics.median(maxima["fastapi"]) / 2
+                row = {server: paced(urls[server], half, max(3, args.seconds // 2), script) for server in ("splitbook", "fastapi")}
+                print(f"  at half load ({row['fastapi'][0]} conns paced at {PACE_MS} ms, ~{half:.0f} req/s offered): "
+                      + "   ".join(f"{server} {r[1]:.0f} req/s, p50 {r[2]:.2f} ms, p99 {r[3]:.2f} ms" for server, r in row.items()), flush=True)
                 for c in (1, 8):  # the same offered concurrency for both: latency at equal footing
-                    row = {server: wrk(urls[server], c, max(3, args.seconds // 2), script) for server in ("splitbook", "fastapi")}
+                    same = {server: wrk(urls[server], c, max(3, args.seconds // 2), script) for server in ("splitbook", "fastapi")}
                     print(f"  at {c} conns: " + "   ".join(f"{server} {r[0]:.0f} req/s, p50 {r[1]:.2f} ms, p99 {r[2]:.2f} ms"
-                                                         for server, r in row.items()), flush=True)
+                                                         for server, r in same.items()), flush=True)
                 ratio = statistics.median(maxima["splitbook"]) / statistics.median(maxima["fastapi"])
-                print(f"  ratio splitbook/fastapi: {ratio:.2f}x   p99 at half load: {halves['splitbook'][3]:.2f} ms vs "
-                      f"{halves['fastapi'][3]:.2f} ms   splitbook server memory (without workers): {rss_mb(sb.pid):.1f} MB")
+                print(f"  ratio splitbook/fastapi: {ratio:.2f}x   p99 at half load: {row['splitbook'][3]:.2f} ms vs "
+                      f"{row['fastapi'][3]:.2f} ms   splitbook server memory (without workers): {rss_mb(sb.pid):.1f} MB")
             finally:
                 for p in (sb, fa):
                     p.send_signal(signal.SIGTERM)

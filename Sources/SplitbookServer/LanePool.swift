@@ -48,6 +48,11 @@ final class LanePool: @unchecked Sendable {
         self.restarted = restarted
     }
 
+    /// A lane with room right now, if there is one (the usual case: no future needed).
+    func tryAcquire(near eventLoop: any EventLoop) -> Lease? {
+        lock.withLock { take(near: eventLoop) }
+    }
+
     /// A lane for one request on `eventLoop`, after a wait in the queue when every lane is full.
     func acquire(on eventLoop: any EventLoop) -> EventLoopFuture<Lease> {
         lock.withLock {

@@ -148,23 +148,30 @@ public struct ServingApplication: Sendable {
                                                             "the request does not follow the endpoint's request_schema: \(failure)",
                                                             ["pointer": .string(failure.pointer)]))
         }
-        let (logger, debug) = (logger, options.debug)
+        if let lease = pool.tryAcquire(near: eventLoop) { return respond(value, lease: lease, pool: pool, request: request, on: eventLoop) }
         return pool.acquire(on: eventLoop).flatMap { lease in
-            // Each cell's own `timeout` bounds it; cells without one get the server's (`defaultTimeout` of the chain).
-            lease.chain.respond(value, on: eventLoop).map { result in
-                switch result {
-                case .success(let response):
-                    pool.release(lease, broken: false)
-                    return Self.json(.ok, response)
-                case .failure(let failure):
-                    pool.release(lease, broken: failure.needsRestart)
-                    // The traceback stays in the log, under the id the client is given.
-                    logger.error("cell error", metadata: ["request": "\(request.id)", "endpoint": "\(endpoint)", "error": "\(failure)"])
-                    return Self.failed(failure, id: request.id, debug: debug)
-                }
-            }
+            self.respond(value, lease: lease, pool: pool, request: request, on: eventLoop)
         }.recover { _ in
             Self.error(.serviceUnavailable, "overloaded", "every worker is busy and the queue is full; retry later").retryLater()
+        }
+    }
+
+    /// `value` through the lane's chain; the lane is given back with the answer.
+    private func respond(_ value: JSONValue, lease: LanePool.Lease, pool: LanePool, request: ServedRequest,
+                         on eventLoop: any EventLoop) -> EventLoopFuture<ServedResponse> {
+        let (logger, debug) = (logger, options.debug)
+        // Each cell's own `timeout` bounds it; cells without one get the server's (`defaultTimeout` of the chain).
+        return lease.chain.respond(value, on: eventLoop).map { result in
+            switch result {
+            case .success(let response):
+                pool.release(lease, broken: false)
+                return Self.json(.ok, response)
+            case .failure(let failure):
+                pool.release(lease, broken: failure.needsRestart)
+                // The traceback stays in the log, under the id the client is given.
+                logger.error("cell error", metadata: ["request": "\(request.id)", "endpoint": "\(request.path.dropFirst("/v1/".count))", "error": "\(failure)"])
+                return Self.failed(failure, id: request.id, debug: debug)
+            }
         }
     }
 

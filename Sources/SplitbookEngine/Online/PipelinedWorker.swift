@@ -23,7 +23,9 @@ final class PipelinedWorker: ChannelInboundHandler, @unchecked Sendable {
     private let onBatch: (@Sendable (Int) -> Void)?
     private var channel: (any Channel)?
     private var nextID: UInt64 = 0
-    private var waiting: [UInt64: (promise: EventLoopPromise<ByteBuffer>, timer: Scheduled<Void>)] = [:]
+    private var waiting: [UInt64: (promise: EventLoopPromise<ByteBuffer>, deadline: NIODeadline, timeout: Double)] = [:]
+    /// One timer, for the earliest deadline in flight (not one per request).
+    private var timer: (deadline: NIODeadline, task: Scheduled<Void>)?
     private var outgoing = ByteBuffer()
     private var flushScheduled = false
     private var received = ByteBuffer()
@@ -64,8 +66,9 @@ final class PipelinedWorker: ChannelInboundHandler, @unchecked Sendable {
         let id = nextID
         outgoing.writeString(PythonWorkerDriver.request(id: id, json: body))
         let promise = eventLoop.makePromise(of: ByteBuffer.self)
-        let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout * 1e9))) { self.timedOut(id, after: timeout) }
-        waiting[id] = (promise, timer)
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout * 1e9))
+        waiting[id] = (promise, deadline, timeout)
+        arm(for: deadline)
         if !flushScheduled {
             flushScheduled = true
             eventLoop.execute { self.flush() }
@@ -81,9 +84,24 @@ final class PipelinedWorker: ChannelInboundHandler, @unchecked Sendable {
         outgoing = channel.allocator.buffer(capacity: 0)
     }
 
-    private func timedOut(_ id: UInt64, after seconds: Double) {
-        guard let entry = waiting.removeValue(forKey: id) else { return }
-        entry.promise.fail(Failure(description: "no response within \(CellExecutor.seconds(seconds)) s", kind: .timeout))
+    /// Makes the timer fire by `deadline` (requests share one timeout, so
+    /// later requests have later deadlines and rarely move it).
+    private func arm(for deadline: NIODeadline) {
+        if let timer, timer.deadline <= deadline { return }
+        timer?.task.cancel()
+        timer = (deadline, eventLoop.scheduleTask(deadline: deadline) { self.expire() })
+    }
+
+    /// Fails a request past its deadline (ending the worker), or re-arms for the earliest one left.
+    private func expire() {
+        timer = nil
+        let now = NIODeadline.now()
+        guard let (id, late) = waiting.first(where: { $0.value.deadline <= now }) else {
+            if let earliest = waiting.values.map(\.deadline).min() { arm(for: earliest) }
+            return
+        }
+        waiting[id] = nil
+        late.promise.fail(Failure(description: "no response within \(CellExecutor.seconds(late.timeout)) s", kind: .timeout))
         end(Failure(description: "another request on its worker timed out and the worker is being replaced", kind: .replaced))
     }
 
@@ -93,10 +111,9 @@ final class PipelinedWorker: ChannelInboundHandler, @unchecked Sendable {
         ended = failure
         let pending = waiting
         waiting = [:]
-        for (_, entry) in pending {
-            entry.timer.cancel()
-            entry.promise.fail(failure)
-        }
+        timer?.task.cancel()
+        timer = nil
+        for (_, entry) in pending { entry.promise.fail(failure) }
         channel?.close(promise: nil)
     }
 
@@ -122,9 +139,7 @@ final class PipelinedWorker: ChannelInboundHandler, @unchecked Sendable {
     private func answer(_ line: ByteBuffer) {
         switch PythonWorkerDriver.reply(line.readableBytesView) {
         case .answer(let id):
-            guard let entry = waiting.removeValue(forKey: id) else { return }
-            entry.timer.cancel()
-            entry.promise.succeed(line)
+            waiting.removeValue(forKey: id)?.promise.succeed(line)
         case .batch(let size):
             onBatch?(size)
         case .invalid:

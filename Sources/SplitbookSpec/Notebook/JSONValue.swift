@@ -13,6 +13,7 @@ public enum JSONValue: Sendable, Hashable {
     /// round-tripping numbers. Equal values give equal bytes (used in step keys).
     public var canonicalJSON: String {
         var out = ""
+        out.reserveCapacity(64)
         write(to: &out)
         return out
     }
@@ -49,7 +50,7 @@ public enum JSONValue: Sendable, Hashable {
             } else if d == d.rounded(), abs(d) < 1e15 {
                 out += String(Int(d)) + ".0"
             } else {
-                out += "\(d)"
+                out += d.description
             }
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
