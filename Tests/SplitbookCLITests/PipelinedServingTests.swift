@@ -79,6 +79,25 @@ struct PipelinedServingTests {
         #expect(Set(decoded.map { $0?["pid"] as? Int }).count == 1, "one worker answered them all")
     }
 
+    @Test func aSlowHandlersAnswersReadTogetherLeaveOneByOne() throws {
+        let p = try Project(pipelinedNotebook)
+        defer { p.remove() }
+        let (server, port) = try serve(p, workers: 1)
+        defer { stop(server) }
+        let clients = try (0..<4).map { _ in try KeepAliveConnection(port: port) }
+        let started = Date()
+        // The first request keeps the worker busy while the other three arrive: it reads those three at once.
+        let answered = simultaneously(4) { i -> Double? in
+            if i > 0 { Thread.sleep(forTimeInterval: 0.1) }
+            let answer = clients[i].request("POST", "/v1/echo", body: #"{"token": "t\#(i)", "sleep": 0.3}"#)
+            return answer?.status == 200 ? Date().timeIntervalSince(started) : nil
+        }
+        let times = answered.dropFirst().compactMap { $0 }.sorted()
+        #expect(times.count == 3, "\(answered)")
+        // Written one by one they come 0.3 s apart; held for one write, all three would come at once.
+        #expect((times.last ?? 0) - (times.first ?? 0) > 0.4, "\(times)")
+    }
+
     @Test func aCrashWithSeveralRequestsInFlightFailsEachWithAJSONErrorAndLeavesNothingBehind() throws {
         let p = try Project(pipelinedNotebook)
         defer { p.remove() }

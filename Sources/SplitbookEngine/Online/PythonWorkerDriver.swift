@@ -10,7 +10,8 @@ import SplitbookSpec
 ///   worker -> {"id":N,"response":VALUE} or {"id":N,"error":{"type","message","traceback"}},
 ///             each batch of `handle_batch` announced by {"batch":SIZE}
 /// The worker reads everything available, answers all of it and writes the
-/// answers in one write; an idle worker with `handle_batch` waits up to
+/// answers in one write (or, once half a millisecond has passed, each as it
+/// is ready, so slow handlers do not hold finished answers back); an idle worker with `handle_batch` waits up to
 /// `max_wait_ms` for a batch of `max_batch` to fill. Its arguments: the cell's
 /// script, `max_batch`, `max_wait_ms`. The cell's own prints go to stderr,
 /// so they cannot corrupt the protocol.
@@ -74,6 +75,7 @@ enum PythonWorkerDriver {
         return '{"id":%d,"error":%s}' % (id, dumps(details))
 
     script, max_batch, max_wait = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]) / 1000
+    FLUSH_AFTER = 0.0005  # seconds of answering before what is ready is written
     module = types.ModuleType("__splitbook_cell__")
     module.__file__ = script
     try:
@@ -121,18 +123,31 @@ enum PythonWorkerDriver {
             return out + [error(m["id"], details) for m in messages]
         return out + [answer(m["id"], r) for m, r in zip(messages, responses)]
 
+    def answers(messages):
+        """Each request's answer lines, per call of handle or handle_batch."""
+        if handle_batch is None:
+            for m in messages:
+                yield [one(m)]
+        else:
+            for start in range(0, len(messages), max_batch):
+                yield batch(messages[start:start + max_batch])
+
     while True:
         messages = read()
-        if handle_batch is None:
-            out = [one(m) for m in messages]
-        else:
+        if handle_batch is not None:
             # An idle worker waits up to max_wait for a batch to fill; a busy one finds requests waiting.
             deadline = time.monotonic() + max_wait
             while messages and len(messages) < max_batch and (left := deadline - time.monotonic()) > 0:
                 messages += read(left)
-            out = []
-            for start in range(0, len(messages), max_batch):
-                out += batch(messages[start:start + max_batch])
+        # Fast answers go out together in one write; once FLUSH_AFTER has passed,
+        # what is ready goes out at once, so a slow handler's first answer never
+        # waits for the others read with it.
+        out, started = [], time.monotonic()
+        for lines in answers(messages):
+            out += lines
+            if time.monotonic() - started >= FLUSH_AFTER:
+                write_all(("\n".join(out) + "\n").encode())
+                out, started = [], time.monotonic()
         if out:
             write_all(("\n".join(out) + "\n").encode())
     """#
