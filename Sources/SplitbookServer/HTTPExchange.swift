@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import SplitbookSpec
@@ -68,9 +69,22 @@ public enum RequestID {
         return id
     }
 
-    /// 16 hexadecimal digits.
+    /// 16 hexadecimal digits, distinct for every request of this process: a
+    /// counter from a random start, scrambled by SplitMix64's finalizer (a
+    /// bijection). Drawing each from the system's generator cost a
+    /// `getrandom` call per request.
     static func generate() -> String {
-        let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        var z = counterLock.withLock {
+            counter &+= 0x9E37_79B9_7F4A_7C15
+            return counter
+        }
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        let hex = String(z, radix: 16)
         return String(repeating: "0", count: 16 - hex.utf8.count) + hex
     }
+
+    private static let counterLock = NSLock()
+    private nonisolated(unsafe) static var counter = UInt64.random(in: 0...UInt64.max)
 }

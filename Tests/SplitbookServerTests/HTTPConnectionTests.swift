@@ -19,8 +19,9 @@ struct HTTPConnectionTests {
         _ = await serving.load()
         let server = try await HTTPServer.start(serving, host: "127.0.0.1", port: 0)
         let connection = try RawHTTP(port: server.port)
-        connection.send((1...20).map { Self.post("/v1/score", "{\"x\": \($0)}") }.joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        for x in 1...20 {
+        // 100 at once: more than the connection queues, so its reading pauses and resumes.
+        connection.send((1...100).map { Self.post("/v1/score", "{\"x\": \($0)}") }.joined() + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        for x in 1...100 {
             let response = try #require(connection.response())
             #expect(response.status == 200)
             #expect(response.body.contains("\"score\":\(2 * x)"), "answer \(x) in order: \(response.body)")
@@ -98,6 +99,23 @@ struct HTTPConnectionTests {
         after.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(after.response()?.status == 200)
         await server.stop()
+    }
+
+    @Test func aBadRequestAfterPipelinedOnesIsAnswered400AfterThem() async throws {
+        let served = try ServedProject()
+        defer { served.project.remove() }
+        let serving = try served.serving()
+        _ = await serving.load()
+        let server = try await HTTPServer.start(serving, host: "127.0.0.1", port: 0)
+        let connection = try RawHTTP(port: server.port)
+        connection.send(Self.post("/v1/score", #"{"x": 1, "sleep": 0.2}"#) + Self.post("/v1/score", #"{"x": 2}"#) + "GARBAGE\r\n\r\n"
+                        + Self.post("/v1/score", #"{"x": 3}"#))
+        let answers = (0..<3).compactMap { _ in connection.response() }
+        #expect(answers.map(\.status) == [200, 200, 400], "\(answers)")
+        #expect(answers.first?.body.contains("\"score\":2") == true && answers.dropFirst().first?.body.contains("\"score\":4") == true)
+        #expect(connection.waitForClose(), "nothing after the bad request is answered")
+        await server.stop()
+        await serving.shutdown()
     }
 
     @Test func silentConnectionsAreClosedAfterTheIdleTimeout() async throws {
