@@ -15,7 +15,7 @@ public struct ServedRequest: Sendable {
 
     public init(method: HTTPMethod, uri: String, body: ByteBuffer?, id: String) {
         self.method = method
-        self.path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        self.path = uri.firstIndex(of: "?").map { String(uri[..<$0]) } ?? uri
         self.body = body
         self.id = id
     }

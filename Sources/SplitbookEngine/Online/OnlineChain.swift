@@ -106,15 +106,18 @@ public final class OnlineChain: @unchecked Sendable {
     /// Sends `request` through the chain without blocking a thread; several
     /// may be in flight. The future completes on `eventLoop`.
     public func respond(_ request: JSONValue, on eventLoop: any EventLoop) -> EventLoopFuture<Result<JSONValue, Failure>> {
-        respond(request, from: 0, on: eventLoop)
+        let promise = eventLoop.makePromise(of: Result<JSONValue, Failure>.self)
+        respond(request, from: 0, on: eventLoop, promise: promise)
+        return promise.futureResult
     }
 
-    private func respond(_ value: JSONValue, from i: Int, on eventLoop: any EventLoop) -> EventLoopFuture<Result<JSONValue, Failure>> {
-        guard i < workers.count else { return eventLoop.makeSucceededFuture(.success(value)) }
-        return workers[i].respond(value, timeout: timeouts[i], on: eventLoop).flatMap { result in
+    /// Cell `i` onwards, each cell's answer the next one's request (one promise for the whole chain).
+    private func respond(_ value: JSONValue, from i: Int, on eventLoop: any EventLoop, promise: EventLoopPromise<Result<JSONValue, Failure>>) {
+        guard i < workers.count else { return promise.succeed(.success(value)) }
+        workers[i].respond(value, timeout: timeouts[i], on: eventLoop) { result in
             switch result {
-            case .success(let next): self.respond(next, from: i + 1, on: eventLoop)
-            case .failure(let error): eventLoop.makeSucceededFuture(.failure(self.failure(error, at: i, timeout: nil)))
+            case .success(let next): self.respond(next, from: i + 1, on: eventLoop, promise: promise)
+            case .failure(let error): promise.succeed(.failure(self.failure(error, at: i, timeout: nil)))
             }
         }
     }

@@ -124,14 +124,23 @@ final class OnlineWorker: @unchecked Sendable {
 
     /// Answers one request without blocking a thread of the caller's: an
     /// attached Python worker through its channel, anything else on
-    /// `BlockingWork`'s threads. The future completes on `eventLoop`.
-    func respond(_ request: JSONValue, timeout: Double, on eventLoop: any EventLoop) -> EventLoopFuture<Result<JSONValue, Failure>> {
-        let answer: EventLoopFuture<Result<JSONValue, Failure>> = if let pipelined {
-            pipelined.call(request, timeout: timeout).map { Self.decode($0.readableBytesView) }
-        } else {
-            BlockingWork.submit(on: eventLoop) { self.call(request, timeout: timeout) }
+    /// `BlockingWork`'s threads. `completion` runs on `eventLoop`.
+    func respond(_ request: JSONValue, timeout: Double, on eventLoop: any EventLoop,
+                 completion: @escaping @Sendable (Result<JSONValue, Failure>) -> Void) {
+        guard let pipelined else {
+            BlockingWork.submit(on: eventLoop) { self.call(request, timeout: timeout) }.whenComplete { result in
+                completion(result.flatMapError { .failure($0 as? Failure ?? Failure(description: "\($0)", kind: .crashed)) }.flatMap { $0 })
+            }
+            return
         }
-        return answer.hop(to: eventLoop).recover { .failure($0 as? Failure ?? Failure(description: "\($0)", kind: .crashed)) }
+        let sameLoop = pipelined.eventLoop === eventLoop
+        pipelined.call(request, timeout: timeout).whenComplete { line in
+            let result: Result<JSONValue, Failure> = switch line {
+            case .success(let line): Self.decode(line.readableBytesView)
+            case .failure(let error): .failure(error as? Failure ?? Failure(description: "\(error)", kind: .crashed))
+            }
+            if sameLoop { completion(result) } else { eventLoop.execute { completion(result) } }
+        }
     }
 
     /// One request through a Python worker that is not attached to an event loop.
@@ -164,11 +173,14 @@ final class OnlineWorker: @unchecked Sendable {
 
     /// A worker's answer line: its `response`, or the cell's error.
     private static func decode(_ line: some Collection<UInt8>) -> Result<JSONValue, Failure> {
-        guard case .object(let message)? = JSONValue.parseJSON(Array(line)) else {
+        let line = Array(line)
+        // The usual answer: only its value is read (the envelope is the driver's own).
+        if let value = PythonWorkerDriver.responseValue(in: line), let response = JSONValue.parseJSON(value) { return .success(response) }
+        guard case .object(let message)? = JSONValue.parseJSON(line) else {
             return .failure(Failure(description: "the worker wrote something that is not JSON"))
         }
         if let response = message["response"] { return .success(response) }
-        return .failure(Failure(pythonError: Array(line)))
+        return .failure(Failure(pythonError: line))
     }
 
     /// One process per request: request on stdin, response on stdout.

@@ -64,7 +64,7 @@ final class PipelinedWorker: ChannelInboundHandler, @unchecked Sendable {
         if let ended { return eventLoop.makeFailedFuture(ended) }
         nextID += 1
         let id = nextID
-        outgoing.writeString(PythonWorkerDriver.request(id: id, json: body))
+        PythonWorkerDriver.writeRequest(id: id, json: body, into: &outgoing)
         let promise = eventLoop.makePromise(of: ByteBuffer.self)
         let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout * 1e9))
         waiting[id] = (promise, deadline, timeout)

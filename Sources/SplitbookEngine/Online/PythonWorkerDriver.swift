@@ -1,3 +1,4 @@
+import NIOCore
 import SplitbookSpec
 
 /// The Python program that hosts an online cell: it runs the cell's code once
@@ -21,6 +22,26 @@ enum PythonWorkerDriver {
     /// One request line, as the worker reads it; `json` is the request as JSON text.
     static func request(id: UInt64, json: String) -> String {
         "{\"id\":\(id),\"request\":\(json)}\n"
+    }
+
+    /// The same line, written straight into `buffer`.
+    static func writeRequest(id: UInt64, json: String, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString(#"{"id":"#)
+        buffer.writeString(String(id))
+        buffer.writeStaticString(#","request":"#)
+        buffer.writeString(json)
+        buffer.writeStaticString("}\n")
+    }
+
+    /// The bytes of `VALUE` in an answer line `{"id":N,"response":VALUE}`, as
+    /// the driver writes it; nil for any other line (an error, or not the driver's).
+    static func responseValue(in line: [UInt8]) -> ArraySlice<UInt8>? {
+        let head = Array(#"{"id":"#.utf8), marker = Array(#","response":"#.utf8)
+        guard line.last == UInt8(ascii: "}"), line.starts(with: head) else { return nil }
+        let digits = line[head.count...].prefix { $0 >= 0x30 && $0 <= 0x39 }
+        let rest = line[(head.count + digits.count)...]
+        guard !digits.isEmpty, rest.starts(with: marker) else { return nil }
+        return line[(rest.startIndex + marker.count)..<(line.count - 1)]
     }
 
     /// What a line the worker wrote is.
