@@ -205,6 +205,40 @@ struct PipelinedServingTests {
         #expect(clients[0].request("POST", "/v1/plain", body: #"{"token": "after"}"#)?.status == 200)
     }
 
+    @Test func anAnswerThatIsNotJSONFailsThatRequestAndNotTheWorker() throws {
+        let p = try Project("""
+            cells:
+              - id: odd
+                stage: online
+                lang: python
+                code: |
+                  import os
+                  def handle(request):
+                      kind = request.get("kind")
+                      values = {"nan": float("nan"), "set": {1, 2}, "cycle": None}
+                      if kind == "cycle":
+                          loop = []
+                          loop.append(loop)
+                          return {"v": loop}
+                      return {"v": values.get(kind, kind), "pid": os.getpid()}
+                sample: {"kind": "fine"}
+            """)
+        defer { p.remove() }
+        let (server, port) = try serve(p, workers: 1)
+        defer { stop(server) }
+        let client = try KeepAliveConnection(port: port)
+        let before = client.request("POST", "/v1/odd", body: #"{"kind": "fine"}"#)
+        for kind in ["nan", "set", "cycle"] {
+            let answer = client.request("POST", "/v1/odd", body: #"{"kind": "\#(kind)"}"#)
+            #expect(answer?.status == 500, "\(kind): \(String(describing: answer))")
+            #expect(answer?.body.contains("response is not JSON") == true, "\(kind): \(String(describing: answer))")
+        }
+        let after = client.request("POST", "/v1/odd", body: #"{"kind": "fine"}"#)
+        #expect(after?.status == 200 && after?.body.contains("\"v\":\"fine\"") == true, "\(String(describing: after))")
+        let pid = { (body: String?) in body?.split(separator: ",").first { $0.contains("pid") } }
+        #expect(pid(before?.body) != nil && pid(before?.body) == pid(after?.body), "the same worker answered before and after")
+    }
+
     @Test func aNotebookRunSendsAHandleBatchCellItsSamples() throws {
         let p = try Project("""
             cells:
