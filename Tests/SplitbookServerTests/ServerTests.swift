@@ -46,7 +46,7 @@ struct ServedProject {
 func withServer(_ serving: ServingApplication, _ body: (Client) async throws -> Void) async throws {
     let server = try await HTTPServer.start(serving, host: "127.0.0.1", port: 0)
     do {
-        try await body(Client(base: "http://127.0.0.1:\(server.port)"))
+        try await body(Client(port: server.port))
     } catch {
         await server.stop()
         throw error
@@ -56,7 +56,8 @@ func withServer(_ serving: ServingApplication, _ body: (Client) async throws -> 
 
 /// Requests to one server.
 struct Client: Sendable {
-    let base: String
+    let port: Int
+    var base: String { "http://127.0.0.1:\(port)" }
 
     func post(_ path: String, _ body: String, headers: [String: String] = [:]) async throws -> HTTP.Reply {
         try await HTTP.send("POST", base + path, body: body, headers: headers)
@@ -146,12 +147,20 @@ struct ServerTests {
         let serving = try served.serving { $0.workers = 1; $0.maxInflight = 1; $0.queueLimit = 0 }
         _ = await serving.load()
         try await withServer(serving) { client in
-            async let slow = client.post("/v1/score", #"{"x": 1, "sleep": 1}"#)
-            try await Task.sleep(for: .milliseconds(300))
-            let rejected = try await client.post("/v1/score", #"{"x": 1}"#)
-            #expect(rejected.status == 503 && rejected.body.contains("\"code\":\"overloaded\""))
-            #expect(rejected.header("Retry-After") == "1")
-            #expect(try await slow.status == 200)
+            // The slow request is on the wire at once (a client library may take its time to connect under load);
+            // then probes until one finds the only lane taken, while the slow one holds it for a second.
+            let slow = try RawHTTP(port: client.port)
+            let body = #"{"x": 1, "sleep": 1}"#
+            slow.send("POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+            var rejected: HTTP.Reply?
+            for _ in 0..<12 where rejected == nil {
+                try await Task.sleep(for: .milliseconds(60))
+                let probe = try await client.post("/v1/score", #"{"x": 1}"#)
+                if probe.status == 503 { rejected = probe }
+            }
+            #expect(rejected?.body.contains("\"code\":\"overloaded\"") == true, "\(String(describing: rejected))")
+            #expect(rejected?.header("Retry-After") == "1")
+            #expect(slow.response()?.status == 200)
         }
         await serving.shutdown()
     }
