@@ -44,8 +44,8 @@ public struct ServingApplication: Sendable {
     public func shutdown() async { await state.shutdown() }
 
     /// The answer to `request`, completed on `eventLoop`. An endpoint request
-    /// stays on the event loop from here to its worker and back; the other
-    /// routes (rare, and some wait for the serving state) run as a task.
+    /// stays on the event loop from here to its worker and back; for the other
+    /// routes see `respond(_:on:)`.
     public func handle(_ request: ServedRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServedResponse> {
         // Endpoint requests first: they are nearly all the traffic.
         let isEndpoint = request.method == .POST && ServingRoute.endpoint.matches(request.path)
