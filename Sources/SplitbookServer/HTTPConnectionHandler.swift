@@ -25,8 +25,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Whole requests read, not yet answered, oldest first (the first is being answered when `answering`).
     private var queue = CircularBuffer<(head: HTTPRequestHead, request: ServedRequest)>()
     private var answering = false
-    /// Set by a parse error or a stop: once the queue's answers are written, write this (if any) and close.
-    private var closing: (badRequest: Bool, set: Bool) = (false, false)
+    /// Why the connection closes once the requests already read are answered: a stop, or a parse error (answered 400 last).
+    private enum Closing { case stop, badRequest }
+    private var closing: Closing?
     private var readingPaused = false
 
     init(application: ServingApplication, maxBody: Int) {
@@ -37,7 +38,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         // Closing: nothing after a parse error, and after a stop only the rest of the request being read.
-        if closing.set, closing.badRequest || head == nil { return }
+        if let closing, closing == .badRequest || head == nil { return }
         switch part {
         case .head(let head):
             self.head = head
@@ -80,7 +81,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         _ = queue.removeFirst()
         answering = false
         // The last answer on this connection: the client asked to close, or a stop or parse error has nothing left before it.
-        let last = !request.isKeepAlive || (closing.set && queue.isEmpty && head == nil)
+        let last = !request.isKeepAlive || (closing != nil && queue.isEmpty && head == nil)
         var headers = response.headers
         headers.add(name: RequestID.header, value: id)
         headers.add(name: "content-length", value: String(response.body.readableBytes))
@@ -102,7 +103,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             return
         }
         queue.removeAll()
-        closeAfter(context.write(wrapOutboundOut(.end(nil))), badRequest: closing.badRequest && request.isKeepAlive, context: context)
+        closeAfter(context.write(wrapOutboundOut(.end(nil))), badRequest: closing == .badRequest && request.isKeepAlive, context: context)
     }
 
     /// Closes once `written` is (after a 400 for a parse error, when `badRequest`).
@@ -120,11 +121,11 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// What llhttp refuses gets a 400 after the answers to the requests before it; any other error closes at once.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError, !closing.set else {
+        guard error is HTTPParserError, closing == nil else {
             context.close(promise: nil)
             return
         }
-        closing = (true, true)
+        closing = .badRequest
         head = nil
         if queue.isEmpty { closeAfter(nil, badRequest: true, context: context) }
     }
@@ -135,8 +136,8 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             if !answering { context.close(promise: nil) }
         case is ChannelShouldQuiesceEvent:
             // A stop: finish the requests already read, then close.
-            guard !closing.set else { return }
-            closing = (false, true)
+            guard closing == nil else { return }
+            closing = .stop
             if queue.isEmpty, head == nil { context.close(promise: nil) }
         default:
             context.fireUserInboundEventTriggered(event)

@@ -16,13 +16,16 @@ actor ServingState {
         var schemas: [String: JSONSchemaValidator] = [:]
     }
 
-    private(set) var current: Generation? {
-        didSet { routes.publish(current) }
-    }
-    /// The current generation's endpoints, for the request path (no hop to this actor).
+    /// The generation being served and the last load's error: kept in the
+    /// route table, which the request path reads without a hop to this actor.
     nonisolated let routes = RouteTable()
-    private(set) var loadError: String? {
-        didSet { routes.publish(loadError: loadError) }
+    private(set) var current: Generation? {
+        get { routes.generation }
+        set { routes.generation = newValue }
+    }
+    private var loadError: String? {
+        get { routes.loadError }
+        set { routes.loadError = newValue }
     }
     private let makePlan: @Sendable () throws -> ServingPlan
     private let startChain: StartChain
@@ -144,26 +147,30 @@ final class RouteTable: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var generation: ServingState.Generation?
-    private var loadError: String?
+    private var served: ServingState.Generation?
+    private var lastLoadError: String?
 
-    func publish(_ generation: ServingState.Generation?) {
-        lock.withLock { self.generation = generation }
+    /// The generation being served (set by `ServingState` only).
+    var generation: ServingState.Generation? {
+        get { lock.withLock { served } }
+        set { lock.withLock { served = newValue } }
     }
 
-    func publish(loadError: String?) {
-        lock.withLock { self.loadError = loadError }
+    /// The last load's error, nil after one succeeded (set by `ServingState` only).
+    var loadError: String? {
+        get { lock.withLock { lastLoadError } }
+        set { lock.withLock { lastLoadError = newValue } }
     }
 
     /// The plan being served; nil before the first generation is ready.
-    var plan: ServingPlan? { lock.withLock { generation?.plan } }
+    var plan: ServingPlan? { lock.withLock { served?.plan } }
 
     /// Why nothing is served yet (the last load's error), nil when serving or still loading.
-    var notServing: String? { lock.withLock { generation == nil ? (loadError ?? "loading artifacts and workers") : nil } }
+    var notServing: String? { lock.withLock { served == nil ? (lastLoadError ?? "loading artifacts and workers") : nil } }
 
     func route(_ endpoint: Substring) -> Route {
         lock.withLock {
-            guard let generation else { return .notReady }
+            guard let generation = served else { return .notReady }
             guard let pool = generation.pools[String(endpoint)] else { return .unknown(generation.plan.endpoints.map(\.name)) }
             return .serve(pool, generation.schemas[String(endpoint)])
         }

@@ -43,6 +43,11 @@ final class OnlineWorker: @unchecked Sendable {
         }
 
         var description: String { error.description }
+
+        /// `error` as a failure: itself, or (anything else from a channel or a pool) a crash.
+        static func of(_ error: any Error) -> Failure {
+            error as? Failure ?? Failure(description: "\(error)", kind: .crashed)
+        }
     }
 
     /// The most a cell may write as one response, in bytes.
@@ -116,7 +121,7 @@ final class OnlineWorker: @unchecked Sendable {
             do {
                 return Self.decode(try pipelined.call(request, timeout: timeout).wait().readableBytesView)
             } catch {
-                return .failure(error as? Failure ?? Failure(description: "\(error)", kind: .crashed))
+                return .failure(Failure.of(error))
             }
         }
         return callPython(request, timeout: timeout)
@@ -129,7 +134,7 @@ final class OnlineWorker: @unchecked Sendable {
                  completion: @escaping @Sendable (Result<JSONValue, Failure>) -> Void) {
         guard let pipelined else {
             BlockingWork.submit(on: eventLoop) { self.call(request, timeout: timeout) }.whenComplete { result in
-                completion(result.flatMapError { .failure($0 as? Failure ?? Failure(description: "\($0)", kind: .crashed)) }.flatMap { $0 })
+                completion(result.flatMapError { .failure(Failure.of($0)) }.flatMap { $0 })
             }
             return
         }
@@ -137,7 +142,7 @@ final class OnlineWorker: @unchecked Sendable {
         pipelined.call(request, timeout: timeout).whenComplete { line in
             let result: Result<JSONValue, Failure> = switch line {
             case .success(let line): Self.decode(line.readableBytesView)
-            case .failure(let error): .failure(error as? Failure ?? Failure(description: "\(error)", kind: .crashed))
+            case .failure(let error): .failure(Failure.of(error))
             }
             if sameLoop { completion(result) } else { eventLoop.execute { completion(result) } }
         }
