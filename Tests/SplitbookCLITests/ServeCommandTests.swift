@@ -24,17 +24,23 @@ struct ServeCommandTests {
     }
 
     @Test func sigtermFinishesInFlightRequestsThenExits() throws {
-        let p = try Project(servedNotebook)
+        let p = try Project(servedNotebook.replacingOccurrences(of: "timeout: 2", with: "timeout: 60"))
         defer { p.remove() }
         let (server, base) = try start(p)
+        let gate = Gate(in: p.url)
         nonisolated(unsafe) var slow: (status: Int, body: String)?
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            slow = HTTP.request("POST", base + "/v1/score", body: #"{"x": 4, "sleep": 1.5}"#)
+            slow = HTTP.request("POST", base + "/v1/score", body: #"{"x": 4, "gate": "\#(gate.path)"}"#, timeout: 60)
             done.signal()
         }
-        usleep(400_000)
+        #expect(gate.reached())
         kill(server.processIdentifier, SIGTERM)
+        // It stops listening at once, and does not exit while the request is held at the gate.
+        #expect(eventually { HTTP.request("GET", base + "/healthz", timeout: 2) == nil }, "no longer listening")
+        usleep(300_000)
+        #expect(server.isRunning, "it waits for the request in progress")
+        gate.open()
         done.wait()
         #expect(slow?.status == 200, "the in-flight request was answered")
         #expect(slow?.body == #"{"score":8}"#)

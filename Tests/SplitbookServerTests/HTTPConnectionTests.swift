@@ -114,28 +114,40 @@ struct HTTPConnectionTests {
     }
 
     @Test func aStopFinishesTheRequestInProgress() async throws {
-        try await onTheWire { server in
-            let idle = try RawHTTP(port: server.port, timeout: 5)
+        let gate = Gate(in: FileManager.default.temporaryDirectory)
+        defer { gate.remove() }
+        try await onTheWire(timeout: 60) { server in
+            let port = server.port
+            let idle = try RawHTTP(port: port, timeout: 5)
             idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(idle.response()?.status == 200)
-            let busy = try RawHTTP(port: server.port, timeout: 5)
-            busy.send(Self.post("/v1/score", #"{"x": 3, "sleep": 1}"#))
+            let busy = try RawHTTP(port: port, timeout: 30)
+            busy.send(Self.post("/v1/score", #"{"x": 3, "gate": "\#(gate.path)"}"#))
+            #expect(await gate.reached())
+            let stopped = Flag()
+            let stopping = Task {
+                await server.stop()
+                stopped.set()
+            }
+            // The idle connection is closed at once; the stop then waits while the request is held at the gate.
+            #expect(await eventually(seconds: 60) { idle.serverHasClosed() }, "an idle connection is closed at once")
             try await Task.sleep(for: .milliseconds(300))
-            let started = Date()
-            await server.stop()
-            #expect(Date().timeIntervalSince(started) > 0.4, "the stop waited for the request in progress")
+            #expect(!stopped.isSet, "the stop waits for the request in progress")
+            gate.open()
+            await stopping.value
             let answered = try #require(busy.response())
             #expect(answered.status == 200 && answered.body.contains("\"score\":6"))
-            #expect(busy.waitForClose() && idle.waitForClose())
-            #expect(throws: (any Error).self, "no longer listening") { try RawHTTP(port: server.port) }
+            #expect(answered.headers["connection"] == "close", "the last answer on a stopping server")
+            #expect(busy.waitForClose())
+            #expect(throws: (any Error).self, "no longer listening") { try RawHTTP(port: port) }
         }
     }
 
-    /// The served project's server with its workers loaded (unless not `loaded`), on a port the
+    /// The served project's server (the endpoint's `timeout` in seconds) with its workers loaded (unless not `loaded`), on a port the
     /// system picks on 127.0.0.1; stopped, workers and project removed, after `body`.
-    private func onTheWire(_ configure: (inout ServingOptions) -> Void = { _ in }, loaded: Bool = true,
+    private func onTheWire(_ configure: (inout ServingOptions) -> Void = { _ in }, loaded: Bool = true, timeout: Int = 2,
                            _ body: (HTTPServer) async throws -> Void) async throws {
-        let served = try ServedProject()
+        let served = try ServedProject(timeout: timeout)
         defer { served.project.remove() }
         let serving = try served.serving(configure)
         if loaded { _ = await serving.load() }
@@ -150,4 +162,13 @@ struct HTTPConnectionTests {
         await server.stop()
         await serving.shutdown()
     }
+}
+
+/// A mark one task sets and another reads.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

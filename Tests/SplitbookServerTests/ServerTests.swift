@@ -12,8 +12,11 @@ struct ServedProject {
     let project: Project
     let environment: [String: String]
 
-    init(loadSeconds: Double = 0) throws {
-        project = try Project(servedNotebook.replacingOccurrences(of: "LOAD_SECONDS: \"0\"", with: "LOAD_SECONDS: \"\(loadSeconds)\""))
+    /// With the load waiting at `loadGate`, and the endpoint's `timeout` in seconds (2 unless given).
+    init(loadGate: Gate? = nil, timeout: Int = 2) throws {
+        project = try Project(servedNotebook
+            .replacingOccurrences(of: "LOAD_GATE: \"\"", with: "LOAD_GATE: \"\(loadGate?.path ?? "")\"")
+            .replacingOccurrences(of: "timeout: 2", with: "timeout: \(timeout)"))
         var env = ProcessInfo.processInfo.environment
         env["HOME"] = project.url.path
         environment = env
@@ -142,37 +145,37 @@ struct ServerTests {
     }
 
     @Test func aFullQueueAnswers503() async throws {
-        let served = try ServedProject()
+        let served = try ServedProject(timeout: 60)
         defer { served.project.remove() }
         let serving = try served.serving { $0.workers = 1; $0.maxInflight = 1; $0.queueLimit = 0 }
         _ = await serving.load()
         try await withServer(serving) { client in
-            // The slow request is on the wire at once (a client library may take its time to connect under load);
-            // then probes until one finds the only lane taken, while the slow one holds it for a second.
+            // The only lane is held by a request waiting at a gate while the probe comes.
+            let gate = Gate(in: served.project.url)
             let slow = try RawHTTP(port: client.port)
-            let body = #"{"x": 1, "sleep": 1}"#
-            slow.send("POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
-            var rejected: HTTP.Reply?
-            for _ in 0..<12 where rejected == nil {
-                try await Task.sleep(for: .milliseconds(60))
-                let probe = try await client.post("/v1/score", #"{"x": 1}"#)
-                if probe.status == 503 { rejected = probe }
-            }
-            #expect(rejected?.body.contains("\"code\":\"overloaded\"") == true, "\(String(describing: rejected))")
-            #expect(rejected?.header("Retry-After") == "1")
+            slow.send(HTTPConnectionTests.post("/v1/score", #"{"x": 1, "gate": "\#(gate.path)"}"#))
+            #expect(await gate.reached())
+            let rejected = try await client.post("/v1/score", #"{"x": 1}"#)
+            gate.open()
+            #expect(rejected.status == 503 && rejected.body.contains("\"code\":\"overloaded\""), "\(rejected)")
+            #expect(rejected.header("Retry-After") == "1")
             #expect(slow.response()?.status == 200)
         }
         await serving.shutdown()
     }
 
     @Test func readinessWaitsForTheWorkersToLoad() async throws {
-        let served = try ServedProject(loadSeconds: 1.5)
+        let gate = Gate(in: FileManager.default.temporaryDirectory)
+        defer { gate.remove() }
+        let served = try ServedProject(loadGate: gate, timeout: 60)
         defer { served.project.remove() }
         let serving = try served.serving()
         try await withServer(serving) { client in
             let loading = Task { await serving.load() }
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(try await client.get("/readyz").status == 503, "not ready while the cell's top level runs")
+            #expect(await gate.reached())
+            let whileLoading = try await client.get("/readyz")
+            #expect(whileLoading.status == 503, "not ready while the cell's top level runs")
+            gate.open()
             _ = await loading.value
             #expect(try await client.get("/readyz").status == 200)
         }

@@ -10,6 +10,18 @@ public func eventually(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     return true
 }
 
+/// Whether `condition` becomes true within `seconds`, checked every 20 ms
+/// without holding one of the concurrency pool's threads (which the code
+/// under test may need) while it waits.
+public func eventually(seconds: Double = 5, _ condition: () async -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while await !condition() {
+        if Date() > deadline { return false }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return true
+}
+
 /// Processes as /proc shows them.
 public enum Processes {
     /// Every live process as (pid, parent, process group).

@@ -65,6 +65,18 @@ public final class RawHTTP {
         }
     }
 
+    /// Whether the server has closed the connection, without waiting (bytes that arrived are kept).
+    public func serverHasClosed() -> Bool {
+        while !closedByServer {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n == 0 { closedByServer = true }
+            if n < 0 { return false }
+            if n > 0 { received += chunk[..<n] }
+        }
+        return true
+    }
+
     /// Whether the server closes the connection within the read timeout (no more bytes arrive).
     public func waitForClose() -> Bool {
         while !closedByServer {
