@@ -22,10 +22,16 @@ Handlers:
 For each handler both servers are started, then for each round: wrk at 64
 connections for --seconds against splitbook, then against FastAPI (the
 median of the rounds is reported). Then latency at half load: both servers
-under the same paced load of half FastAPI's maximum (each wrk connection
-waits 10 ms between its requests, and there are as many connections as that
-rate needs), p50/p99 of both at the same 1 and 8 connections, and the
-splitbook server's own resident memory (without its Python workers).
+under the same paced load of half FastAPI's maximum, alternated for the same
+number of rounds (medians of p50 and p99): as many wrk connections as that
+rate needs, each waiting a random think time between its requests
+(exponential, mean 10 ms: independent clients). A fixed think time is not
+used: a closed loop with a constant pause falls into step with the server
+(each connection's next request lands exactly one pause after its answer),
+which rewards a server that pins connections to processes for the pattern,
+not the load (docs/DECISIONS.md has the numbers). Then p50/p99 of both at the same 1 and 8
+connections, and the splitbook server's own resident memory (without its
+Python workers).
 """
 import argparse
 import os
@@ -129,19 +135,35 @@ def rss_mb(pid):
     return 0.0
 
 
-PACE_MS = 10  # think time of each connection under the paced load
+PACE_MS = 10  # mean think time of each connection under the paced load
+
+# Each wrk thread (its own Lua state) draws its own random think times.
+PACING = """
+function setup(thread)
+  thread:set("seed", math.random(1, 2147483647))
+end
+function init(args)
+  math.randomseed(seed)
+end
+function delay()
+  return -math.log(1 - math.random()) * %d
+end
+""" % PACE_MS
 
 
-def paced(url, rate, seconds, script):
-    """(connections, req/s, p50, p99) with each connection waiting PACE_MS between requests, offering about `rate` req/s."""
-    connections = max(1, round(rate * PACE_MS / 1000))
+def paced_script(script):
+    """`script` with random think times between each connection's requests."""
     with open(script) as f:
         body = f.read()
     pacing = script + ".paced.lua"
     with open(pacing, "w") as f:
-        f.write(body + f"function delay()\n  return {PACE_MS}\nend\n")
-    rps, p50, p99, _ = wrk(url, connections, seconds, pacing)
-    return connections, rps, p50, p99
+        f.write(body + PACING)
+    return pacing
+
+
+def paced_connections(rate):
+    """Connections that, each pausing PACE_MS on average, offer about `rate` req/s."""
+    return max(1, round(rate * PACE_MS / 1000))
 
 
 def write_servers(d, name, code, extra, workers):
@@ -202,16 +224,24 @@ def main():
                     runs = " ".join(f"{r:.0f}" for r in maxima[server])
                     print(f"  {server:<10} max {statistics.median(maxima[server]):9.0f} req/s ({runs})")
                 half = statistics.median(maxima["fastapi"]) / 2
-                row = {server: paced(urls[server], half, max(3, args.seconds // 2), script) for server in ("splitbook", "fastapi")}
-                print(f"  at half load ({row['fastapi'][0]} conns paced at {PACE_MS} ms, ~{half:.0f} req/s offered): "
-                      + "   ".join(f"{server} {r[1]:.0f} req/s, p50 {r[2]:.2f} ms, p99 {r[3]:.2f} ms" for server, r in row.items()), flush=True)
+                connections, pacing = paced_connections(half), paced_script(script)
+                halves = {"splitbook": [], "fastapi": []}
+                for _ in range(args.rounds):
+                    for server in ("splitbook", "fastapi"):
+                        halves[server].append(wrk(urls[server], connections, max(3, args.seconds // 2), pacing))
+                row = {server: [statistics.median(r[i] for r in runs) for i in range(3)] for server, runs in halves.items()}
+                print(f"  at half load (~{half:.0f} req/s offered: {connections} conns, random think time of mean {PACE_MS} ms; "
+                      f"medians of {args.rounds}): "
+                      + "   ".join(f"{server} {r[0]:.0f} req/s, p50 {r[1]:.2f} ms, p99 {r[2]:.2f} ms" for server, r in row.items()), flush=True)
+                print("    p99 by round: " + "   ".join(f"{server} " + " ".join(f"{r[2]:.2f}" for r in runs)
+                                                     for server, runs in halves.items()))
                 for c in (1, 8):  # the same offered concurrency for both: latency at equal footing
                     same = {server: wrk(urls[server], c, max(3, args.seconds // 2), script) for server in ("splitbook", "fastapi")}
                     print(f"  at {c} conns: " + "   ".join(f"{server} {r[0]:.0f} req/s, p50 {r[1]:.2f} ms, p99 {r[2]:.2f} ms"
                                                          for server, r in same.items()), flush=True)
                 ratio = statistics.median(maxima["splitbook"]) / statistics.median(maxima["fastapi"])
-                print(f"  ratio splitbook/fastapi: {ratio:.2f}x   p99 at half load: {row['splitbook'][3]:.2f} ms vs "
-                      f"{row['fastapi'][3]:.2f} ms   splitbook server memory (without workers): {rss_mb(sb.pid):.1f} MB")
+                print(f"  ratio splitbook/fastapi: {ratio:.2f}x   p99 at half load: {row['splitbook'][2]:.2f} ms vs "
+                      f"{row['fastapi'][2]:.2f} ms   splitbook server memory (without workers): {rss_mb(sb.pid):.1f} MB")
             finally:
                 for p in (sb, fa):
                     p.send_signal(signal.SIGTERM)

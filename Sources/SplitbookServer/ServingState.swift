@@ -83,7 +83,8 @@ actor ServingState {
                     }
                 }
                 pools[endpoint.name] = LanePool(endpoint: endpoint.name, lanes: lanes,
-                                                maxInflight: max(options.maxInflight, lanes[0].largestBatch), queueLimit: options.queueLimit,
+                                                maxInflight: max(options.maxInflight, lanes[0].largestBatch),
+                                                mayBindLate: lanes[0].largestBatch == 1, queueLimit: options.queueLimit,
                                                 restart: { try start(jobs, $0, onBatch) }, restarted: { [metrics] in metrics.workerRestart(endpoint: name) })
             }
         } catch {

@@ -164,6 +164,39 @@ struct ServerTests {
         await serving.shutdown()
     }
 
+    @Test func aSlowHandlersRequestWaitsForTheFirstWorkerToFree() async throws {
+        let served = try ServedProject(timeout: 60)
+        defer { served.project.remove() }
+        let serving = try served.serving { $0.workers = 2 }
+        _ = await serving.load()
+        try await withServer(serving) { client in
+            // A window of answers of 2 ms or more (LanePool.floorWindow is 64): the pool learns the
+            // handler is slow (over LanePool.lateBindingAbove, 0.5 ms).
+            for _ in 0..<70 { _ = try await client.post("/v1/score", #"{"x": 1, "sleep": 0.002}"#) }
+            let (held, freed) = (Gate(in: served.project.url), Gate(in: served.project.url))
+            let first = try RawHTTP(port: client.port)
+            first.send(HTTPConnectionTests.post("/v1/score", #"{"x": 1, "gate": "\#(held.path)"}"#))
+            #expect(await held.reached())
+            let second = try RawHTTP(port: client.port)
+            second.send(HTTPConnectionTests.post("/v1/score", #"{"x": 2, "gate": "\#(freed.path)"}"#))
+            #expect(await freed.reached())
+            // Both workers busy; two more come. Pipelined, one of them would wait behind the held request.
+            let later = try (10..<12).map { x in
+                let connection = try RawHTTP(port: client.port, timeout: 10)
+                connection.send(HTTPConnectionTests.post("/v1/score", "{\"x\": \(x)}"))
+                return (x, connection)
+            }
+            freed.open()
+            #expect(second.response()?.status == 200)
+            for (x, connection) in later {
+                #expect(connection.response()?.body.contains("\"score\":\(2 * x)") == true, "answered by the freed worker while the other is held")
+            }
+            held.open()
+            #expect(first.response()?.status == 200)
+        }
+        await serving.shutdown()
+    }
+
     @Test func readinessWaitsForTheWorkersToLoad() async throws {
         let gate = Gate(in: FileManager.default.temporaryDirectory)
         defer { gate.remove() }
