@@ -3,19 +3,16 @@ import NIOCore
 import SplitbookEngine
 
 /// The running copies ("lanes") of one endpoint's chain. A request goes to
-/// an idle lane; when none is idle, what happens depends on the handler.
-/// A fast one (its quickest recent answer within `lateBindingAbove`) is pipelined to
-/// the least busy lane, up to `maxInflight` each: a wait in the server would
-/// cost a round trip per request (echo at 8 connections lost 29%). A slow
-/// one waits here for the first lane to free, rather than queueing inside one
-/// busy worker while another may free first (late binding: with a 1 ms
-/// handler at half load, p99 went from 4.1 to 3.5-3.8 ms); only when as many wait
-/// as there are lanes is it pipelined, so no worker idles between answers
-/// under saturation (waiting alone cost it 14% of throughput). Beyond that a
-/// bounded queue, then 503. A chain that batches (a cell sets `max_batch`)
-/// never binds late: its workers need the requests to fill their batches. A lane whose worker crashed or timed out is
-/// replaced in the background: no request waits for that. The state sits
-/// behind one lock, held only to count, never across a wait.
+/// an idle lane. When none is idle, a fast handler's request is pipelined to
+/// the least busy lane (up to `maxInflight` each); a slow handler's waits here
+/// for the first lane to free instead of queueing inside one busy worker
+/// while another may free first (late binding), until as many wait as there
+/// are lanes: then it is pipelined too, so no worker idles under saturation.
+/// Beyond that a bounded queue, then 503. A chain that batches never binds
+/// late (its workers need requests to fill batches). docs/DECISIONS.md has
+/// the measurements. A lane whose worker crashed or timed out is replaced in
+/// the background: no request waits for that. The state sits behind one
+/// lock, held only to count, never across a wait.
 final class LanePool: @unchecked Sendable {
     enum Failure: Error {
         /// Every lane is full and the queue is full.
@@ -76,14 +73,14 @@ final class LanePool: @unchecked Sendable {
 
     /// A lane for a request right now, if there is one (the usual case: no future needed).
     func tryAcquire(near eventLoop: any EventLoop) -> Lease? {
-        lock.withLock { take(near: eventLoop, pipelining: waiters.count >= unbound) }
+        lock.withLock { take(near: eventLoop) }
     }
 
     /// A lane for one request on `eventLoop`, after a wait when none is idle (see above).
     func acquire(on eventLoop: any EventLoop) -> EventLoopFuture<Lease> {
         lock.withLock {
             if retired { return eventLoop.makeFailedFuture(Failure.retired) }
-            if let lease = take(near: eventLoop, pipelining: waiters.count >= unbound) { return eventLoop.makeSucceededFuture(lease) }
+            if let lease = take(near: eventLoop) { return eventLoop.makeSucceededFuture(lease) }
             guard waiters.count < queueLimit else { return eventLoop.makeFailedFuture(Failure.overloaded) }
             let promise = eventLoop.makePromise(of: Lease.self)
             waiters.append((promise, eventLoop))
@@ -97,7 +94,7 @@ final class LanePool: @unchecked Sendable {
         let (handed, idle) = lock.withLock {
             inflight[lease.lane] -= 1
             busy -= 1
-            if let started = lease.sentToIdleAt { timed(Double(DispatchTime.now().uptimeNanoseconds - started)) }
+            if let started = lease.sentToIdleAt { recordAnswer(nanoseconds: Double(DispatchTime.now().uptimeNanoseconds - started)) }
             if broken, lanes[lease.lane] === lease.chain {
                 lanes[lease.lane] = nil
                 replaced = lease.chain
@@ -133,11 +130,12 @@ final class LanePool: @unchecked Sendable {
     }
 
     /// A live lane (under the lock): an idle one, preferably on `eventLoop`
-    /// (answering it needs no hop between threads); when `pipelining`, else
-    /// the least busy with room on `eventLoop`, else the least busy. So a
-    /// saturated server keeps each request on its connection's event loop.
-    private func take(near eventLoop: any EventLoop, pipelining: Bool) -> Lease? {
+    /// (answering it needs no hop between threads); when `unbound` requests
+    /// wait, else the least busy with room on `eventLoop`, else the least busy.
+    /// So a saturated server keeps each request on its connection's event loop.
+    private func take(near eventLoop: any EventLoop) -> Lease? {
         guard !retired else { return nil }
+        let pipelining = waiters.count >= unbound
         var best: (lane: Int, rank: (Int, Int, Int))?
         for lane in lanes.indices where inflight[lane] == 0 || (pipelining && inflight[lane] < maxInflight) {
             guard let chain = lanes[lane] else { continue }
@@ -154,7 +152,7 @@ final class LanePool: @unchecked Sendable {
     /// Waiters, oldest first, paired with the lanes they may now take (under the lock).
     private func handOut() -> [(EventLoopPromise<Lease>, Lease)] {
         var handed: [(EventLoopPromise<Lease>, Lease)] = []
-        while let waiter = waiters.first, let lease = take(near: waiter.loop, pipelining: waiters.count >= unbound) {
+        while let waiter = waiters.first, let lease = take(near: waiter.loop) {
             waiters.removeFirst()
             handed.append((waiter.promise, lease))
         }
@@ -163,7 +161,7 @@ final class LanePool: @unchecked Sendable {
 
     /// One answer time of a request given to an idle lane (under the lock). Until a window is
     /// full the pool pipelines: a first call's slowness says nothing of the handler.
-    private func timed(_ nanoseconds: Double) {
+    private func recordAnswer(nanoseconds: Double) {
         windowFloor = min(windowFloor, nanoseconds)
         windowCount += 1
         guard windowCount == Self.floorWindow else { return }
