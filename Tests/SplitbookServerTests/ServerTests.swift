@@ -126,10 +126,10 @@ struct ServerTests {
         let served = try ServedProject()
         defer { served.project.remove() }
         let serving = try served.serving { $0.workers = 1 }
-        _ = await serving.load()
+        let loaded = await serving.load()
         try await withServer(serving) { client in
             let crash = try await client.post("/v1/score", #"{"x": 1, "crash": true}"#)
-            #expect(crash.status == 500 && crash.body.contains("\"code\":\"worker_crashed\""))
+            #expect(crash.status == 500 && crash.body.contains("\"code\":\"worker_crashed\""), "\(loaded): \(crash.body)")
             var recovered = false
             for _ in 0..<50 where !recovered {
                 recovered = try await client.post("/v1/score", #"{"x": 1}"#).status == 200
@@ -197,10 +197,11 @@ struct ServerTests {
         await serving.shutdown()
     }
 
-    @Test func readinessWaitsForTheWorkersToLoad() async throws {
+    @Test func readinessWaitsForTheWorkersToLoadHoweverShortTheirTimeout() async throws {
         let gate = Gate(in: FileManager.default.temporaryDirectory)
         defer { gate.remove() }
-        let served = try ServedProject(loadGate: gate, timeout: 60)
+        // The cell's `timeout` (1 s) bounds requests, not loading (OnlineChain.loadTime).
+        let served = try ServedProject(loadGate: gate, timeout: 1)
         defer { served.project.remove() }
         let serving = try served.serving()
         try await withServer(serving) { client in
@@ -208,9 +209,11 @@ struct ServerTests {
             #expect(await gate.reached())
             let whileLoading = try await client.get("/readyz")
             #expect(whileLoading.status == 503, "not ready while the cell's top level runs")
+            try await Task.sleep(for: .milliseconds(1500))
             gate.open()
-            _ = await loading.value
-            #expect(try await client.get("/readyz").status == 200)
+            let loaded = await loading.value
+            let ready = try await client.get("/readyz")
+            #expect(ready.status == 200, "\(loaded): \(ready.body)")
         }
         await serving.shutdown()
     }

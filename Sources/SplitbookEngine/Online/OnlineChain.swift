@@ -43,6 +43,10 @@ public final class OnlineChain: @unchecked Sendable {
     /// The event loop its Python workers' pipes are on (nil for a notebook run's chain).
     public let eventLoop: (any EventLoop)?
 
+    /// Seconds a cell's top level (loading its model) may take at least: a cell's `timeout` bounds
+    /// each request, and loading is not answering one (a longer `timeout` gives loading longer too).
+    public static let loadTime = 60.0
+
     /// The largest `max_batch` its cells set (1 if none does): how many requests it needs in flight to fill a batch.
     public let largestBatch: Int
 
@@ -73,7 +77,8 @@ public final class OnlineChain: @unchecked Sendable {
                     workers.append(try OnlineWorker(command: job.interpreter.command, script: executor.scriptPath(base, job),
                                                     driver: python ? base + "/" + PythonWorkerDriver.fileName : nil, batching: batching,
                                                     directory: base + "/work", environment: executor.environment(for: job, base: base),
-                                                    stderrPath: stderrPath, timeout: job.cell.timeout ?? 60, eventLoop: eventLoop, onBatch: onBatch))
+                                                    stderrPath: stderrPath, timeout: max(job.cell.timeout ?? 0, Self.loadTime),
+                                                    eventLoop: eventLoop, onBatch: onBatch))
                 } catch {
                     throw ChainStartError(description: "online cell '\(job.cell.id.value)' could not start: \(error)")
                 }
