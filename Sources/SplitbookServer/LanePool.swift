@@ -21,6 +21,9 @@ final class LanePool: @unchecked Sendable {
         case retired
     }
 
+    /// What a waiting request does with its lane, or with the reason it gets none.
+    typealias Start = @Sendable (Result<Lease, Failure>) -> Void
+
     /// A lane lent to one request; `release` gives it back.
     struct Lease: Sendable {
         let lane: Int
@@ -41,7 +44,8 @@ final class LanePool: @unchecked Sendable {
     private let lock = NSLock()
     private var lanes: [OnlineChain?]
     private var inflight: [Int]
-    private var waiters: [(promise: EventLoopPromise<Lease>, loop: any EventLoop)] = []
+    /// Requests waiting for a lane, oldest first: what starts each, and its connection's event loop.
+    private var waiters: [(start: Start, loop: any EventLoop)] = []
     private var busy = 0
     /// The shortest answer time (ns) of the last `floorWindow` requests given to idle lanes: the
     /// handler's own time plus a round trip. Not a mean: under saturation a sample also holds the
@@ -76,16 +80,19 @@ final class LanePool: @unchecked Sendable {
         lock.withLock { take(near: eventLoop) }
     }
 
-    /// A lane for one request on `eventLoop`, after a wait when none is idle (see above).
-    func acquire(on eventLoop: any EventLoop) -> EventLoopFuture<Lease> {
-        lock.withLock {
-            if retired { return eventLoop.makeFailedFuture(Failure.retired) }
-            if let lease = take(near: eventLoop) { return eventLoop.makeSucceededFuture(lease) }
-            guard waiters.count < queueLimit else { return eventLoop.makeFailedFuture(Failure.overloaded) }
-            let promise = eventLoop.makePromise(of: Lease.self)
-            waiters.append((promise, eventLoop))
-            return promise.futureResult
+    /// Calls `start` with a lane for one request on `eventLoop`: at once, or
+    /// after a wait when none is idle (see above) on the thread that frees
+    /// one. That is the freed lane's event loop, so the request reaches its
+    /// worker without waking another thread.
+    func acquire(on eventLoop: any EventLoop, _ start: @escaping Start) {
+        let now: Result<Lease, Failure>? = lock.withLock {
+            if retired { return .failure(.retired) }
+            if let lease = take(near: eventLoop) { return .success(lease) }
+            guard waiters.count < queueLimit else { return .failure(.overloaded) }
+            waiters.append((start, eventLoop))
+            return nil
         }
+        if let now { start(now) }
     }
 
     /// Gives a lane back; a `broken` one is replaced (once, however many of its requests report it).
@@ -101,7 +108,7 @@ final class LanePool: @unchecked Sendable {
             }
             return (handOut(), busy == 0 ? takeDrained() : [])
         }
-        for (waiter, lease) in handed { waiter.succeed(lease) }
+        for (start, lease) in handed { start(.success(lease)) }
         for waiter in idle { waiter.resume() }
         if let replaced { replace(lease.lane, replaced) }
     }
@@ -113,7 +120,7 @@ final class LanePool: @unchecked Sendable {
             defer { waiters.removeAll() }
             return waiters
         }
-        for waiter in waiting { waiter.promise.fail(Failure.retired) }
+        for waiter in waiting { waiter.start(.failure(.retired)) }
         await withCheckedContinuation { continuation in
             let idle = lock.withLock {
                 if busy == 0 { return true }
@@ -150,11 +157,11 @@ final class LanePool: @unchecked Sendable {
     }
 
     /// Waiters, oldest first, paired with the lanes they may now take (under the lock).
-    private func handOut() -> [(EventLoopPromise<Lease>, Lease)] {
-        var handed: [(EventLoopPromise<Lease>, Lease)] = []
+    private func handOut() -> [(Start, Lease)] {
+        var handed: [(Start, Lease)] = []
         while let waiter = waiters.first, let lease = take(near: waiter.loop) {
             waiters.removeFirst()
-            handed.append((waiter.promise, lease))
+            handed.append((waiter.start, lease))
         }
         return handed
     }
@@ -192,7 +199,7 @@ final class LanePool: @unchecked Sendable {
     private var isRetired: Bool { lock.withLock { retired } }
 
     private func restored(_ lane: Int, _ chain: OnlineChain) async {
-        let handed: [(EventLoopPromise<Lease>, Lease)]? = lock.withLock {
+        let handed: [(Start, Lease)]? = lock.withLock {
             guard !retired else { return nil }
             lanes[lane] = chain
             return handOut()
@@ -201,6 +208,6 @@ final class LanePool: @unchecked Sendable {
             _ = try? await BlockingWork.run { chain.stop() }
             return
         }
-        for (waiter, lease) in handed { waiter.succeed(lease) }
+        for (start, lease) in handed { start(.success(lease)) }
     }
 }

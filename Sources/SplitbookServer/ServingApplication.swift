@@ -153,19 +153,26 @@ public struct ServingApplication: Sendable {
                                                             ["pointer": .string(failure.pointer)]))
         }
         if let lease = pool.tryAcquire(near: eventLoop) { return respond(value, lease: lease, pool: pool, request: request, on: eventLoop) }
-        return pool.acquire(on: eventLoop).flatMap { lease in
-            self.respond(value, lease: lease, pool: pool, request: request, on: eventLoop)
-        }.recover { _ in
-            Self.error(.serviceUnavailable, "overloaded", "every worker is busy and the queue is full; retry later").retryLater()
+        let answered = eventLoop.makePromise(of: ServedResponse.self)
+        pool.acquire(on: eventLoop) { leased in
+            switch leased {
+            case .success(let lease):
+                answered.completeWith(self.respond(value, lease: lease, pool: pool, request: request, on: eventLoop))
+            case .failure:
+                answered.succeed(Self.error(.serviceUnavailable, "overloaded", "every worker is busy and the queue is full; retry later").retryLater())
+            }
         }
+        return answered.futureResult
     }
 
-    /// `value` through the lane's chain; the lane is given back with the answer.
+    /// `value` through the lane's chain, answered on `eventLoop`. The lane is
+    /// given back on its own event loop as the answer arrives, so a request
+    /// waiting for it is sent from there.
     private func respond(_ value: JSONValue, lease: LanePool.Lease, pool: LanePool, request: ServedRequest,
                          on eventLoop: any EventLoop) -> EventLoopFuture<ServedResponse> {
         let (logger, debug) = (logger, options.debug)
         // Each cell's own `timeout` bounds it; cells without one get the server's (`defaultTimeout` of the chain).
-        return lease.chain.respond(value, on: eventLoop).map { result in
+        return lease.chain.respond(value, on: lease.chain.eventLoop ?? eventLoop).map { result in
             switch result {
             case .success(let response):
                 pool.release(lease, broken: false)
@@ -176,7 +183,7 @@ public struct ServingApplication: Sendable {
                 logger.error("cell error", metadata: ["request": "\(request.id)", "endpoint": "\(request.path.dropFirst("/v1/".count))", "error": "\(failure)"])
                 return Self.failed(failure, id: request.id, debug: debug)
             }
-        }
+        }.hop(to: eventLoop)
     }
 
     /// The error response for a failed request; `id` names it in the log.
