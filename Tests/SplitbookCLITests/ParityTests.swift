@@ -136,7 +136,7 @@ struct ParityTests {
         // A new model version the bundle's rows were not computed with.
         #expect(try p.run(["-p", "scale=5"]).result.status == 0)
         nonisolated(unsafe) var statuses: [Int] = []
-        let stop = ManagedFlagForTests()
+        let stop = Flag()
         let traffic = DispatchGroup()
         traffic.enter()
         DispatchQueue.global().async {
@@ -161,12 +161,4 @@ struct ParityTests {
         #expect(eventually(seconds: 30) { HTTP.request("GET", "http://127.0.0.1:\(port2)/readyz")?.body.contains("parity failed") == true })
         #expect(HTTP.request("GET", "http://127.0.0.1:\(port2)/readyz")?.status == 503)
     }
-}
-
-/// A flag set once, read from another thread.
-final class ManagedFlagForTests: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }

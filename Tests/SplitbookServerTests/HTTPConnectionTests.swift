@@ -163,12 +163,3 @@ struct HTTPConnectionTests {
         await serving.shutdown()
     }
 }
-
-/// A mark one task sets and another reads.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
-}
