@@ -66,22 +66,16 @@ public final class RawHTTP {
     }
 
     /// Whether the server has closed the connection, without waiting (bytes that arrived are kept).
-    public func serverHasClosed() -> Bool {
-        while !closedByServer {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-            if n == 0 { closedByServer = true }
-            if n < 0 { return false }
-            if n > 0 { received += chunk[..<n] }
-        }
-        return true
-    }
+    public func serverHasClosed() -> Bool { readUntilClosed(flags: Int32(MSG_DONTWAIT)) }
 
-    /// Whether the server closes the connection within the read timeout (no more bytes arrive).
-    public func waitForClose() -> Bool {
+    /// Whether the server closes the connection within the read timeout (bytes that arrive are kept).
+    public func waitForClose() -> Bool { readUntilClosed(flags: 0) }
+
+    /// Reads until the server closes (true) or a read finds nothing (false: timed out, or nothing yet with MSG_DONTWAIT).
+    private func readUntilClosed(flags: Int32) -> Bool {
         while !closedByServer {
             var chunk = [UInt8](repeating: 0, count: 4096)
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, flags) }
             if n == 0 { closedByServer = true }
             if n < 0 { return false }
             if n > 0 { received += chunk[..<n] }
